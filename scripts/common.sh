@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by the other scripts: paths, pinned versions and small helpers.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${GMEM_WORK:-$TOP/work}
+export CCACHE_DIR=${CCACHE_DIR:-/var/cache/gmem-ccache}
+
+# Debian packages the harness is pinned to (DESIGN.md section 4).
+KSRC_PKG=linux-source-7.3
+KSRC_VER=7.3.4-1~bpo13+1
+VNG_VER=1.41-1
+B4_VER=0.14.2-2
+
+APT_DIR=$WORK/apt
+DEB_DIR=$WORK/debs
+TREE=$WORK/linux		# git tree: base commit + the series
+BASE_TREE=$WORK/linux-base	# git worktree at the base commit
+RESULTS=$WORK/results
+
+log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+die() { printf '[%s] error: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
+
+need_cmds()
+{
+	local c missing=()
+
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+	done
+	[ ${#missing[@]} -eq 0 ] ||
+		die "missing commands: ${missing[*]} (run: make setup)"
+}
+
+# tree_for KIND: the kernel tree for "patched" or "base".
+tree_for()
+{
+	case "$1" in
+	patched) echo "$TREE" ;;
+	base) echo "$BASE_TREE" ;;
+	*) die "unknown kernel kind '$1' (want: patched or base)" ;;
+	esac
+}

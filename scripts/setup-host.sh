@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what the harness needs on a Debian 12 (bookworm) host, as root:
+# bookworm packages from the host's own sources, then linux-source-7.3,
+# virtme-ng and b4 from newer suites through a private apt configuration
+# that leaves the host's sources and preferences untouched.
+#
+# Writes $WORK/versions.env with the package versions in use.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+HOST_PKGS=(
+	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
+	zstd ccache git rsync python3 perl uuid-dev libnuma-dev numactl
+	qemu-system-x86 udev busybox-static gcc-aarch64-linux-gnu shellcheck
+)
+
+[ "$(id -u)" -eq 0 ] || die "run as root (it installs packages with apt-get)"
+command -v apt-get >/dev/null || die "apt-get not found: a Debian host is needed"
+
+missing=()
+for p in "${HOST_PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing from the host's sources: ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Private apt configuration: its own sources, lists and cache under $APT_DIR.
+mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" \
+	"$APT_DIR/preferences.d" "$DEB_DIR"
+cat >"$APT_DIR/sources.list" <<EOS
+deb http://deb.debian.org/debian trixie-backports main
+deb http://deb.debian.org/debian trixie main
+deb http://deb.debian.org/debian sid main
+EOS
+APT_OPTS=(
+	-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
+	-o "Dir::Etc::SourceParts=/dev/null"
+	-o "Dir::Etc::Preferences=/dev/null"
+	-o "Dir::Etc::PreferencesParts=$APT_DIR/preferences.d"
+	-o "Dir::State::Lists=$APT_DIR/lists"
+	-o "Dir::Cache=$APT_DIR/cache"
+	-o "APT::Sandbox::User=root"
+)
+
+# pick PKG WANTED: print WANTED if the archive has it, else the newest
+# version it has (with a warning), else fail.
+pick()
+{
+	local pkg=$1 want=$2 have
+
+	have=$(apt-cache "${APT_OPTS[@]}" madison "$pkg" | awk '{print $3}')
+	if grep -qxF -- "$want" <<<"$have"; then
+		echo "$want"
+		return
+	fi
+	[ -n "$have" ] || die "$pkg is not in trixie-backports, trixie or sid any more"
+	have=$(head -n1 <<<"$have")
+	log "WARNING: $pkg $want is gone from the archive; using $have instead"
+	echo "$have"
+}
+
+deb_file() { ls "$DEB_DIR/$1_"*"_all.deb" 2>/dev/null | grep -F "_${2/:/%3a}_" | head -n1; }
+
+need_fetch=0
+for spec in "$KSRC_PKG=$KSRC_VER" "virtme-ng=$VNG_VER" "b4=$B4_VER"; do
+	[ -n "$(deb_file "${spec%%=*}" "${spec#*=}")" ] || need_fetch=1
+done
+if [ $need_fetch -eq 1 ]; then
+	log "updating the private package lists (trixie-backports, trixie, sid)"
+	apt-get "${APT_OPTS[@]}" update -qq
+	KSRC_VER=$(pick "$KSRC_PKG" "$KSRC_VER")
+	VNG_VER=$(pick virtme-ng "$VNG_VER")
+	B4_VER=$(pick b4 "$B4_VER")
+	for spec in "$KSRC_PKG=$KSRC_VER" "virtme-ng=$VNG_VER" "b4=$B4_VER"; do
+		[ -n "$(deb_file "${spec%%=*}" "${spec#*=}")" ] && continue
+		log "downloading $spec"
+		(cd "$DEB_DIR" && apt-get "${APT_OPTS[@]}" download -qq "$spec")
+	done
+fi
+
+# The kernel source package is only unpacked (get-kernel.sh), never
+# installed; virtme-ng and b4 are installed with their bookworm dependencies.
+for spec in "virtme-ng=$VNG_VER" "b4=$B4_VER"; do
+	pkg=${spec%%=*}
+	ver=${spec#*=}
+	[ "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)" = "$ver" ] && continue
+	log "installing $pkg $ver"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		"$(deb_file "$pkg" "$ver")" >/dev/null
+done
+
+cat >"$WORK/versions.env" <<EOV
+KSRC_DEB=$(deb_file "$KSRC_PKG" "$KSRC_VER")
+KSRC_VER=$KSRC_VER
+VNG_VER=$(dpkg-query -W -f='${Version}' virtme-ng)
+B4_VER=$(dpkg-query -W -f='${Version}' b4)
+QEMU_VER=$(dpkg-query -W -f='${Version}' qemu-system-x86)
+GCC_VER=$(gcc -dumpfullversion)
+EOV
+log "versions in use:"
+sed 's/^/    /' "$WORK/versions.env" >&2
