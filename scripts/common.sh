@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced by the other scripts: paths, pinned versions and small helpers.
+# shellcheck shell=bash disable=SC2034
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${GMEM_WORK:-$TOP/work}

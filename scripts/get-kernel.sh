@@ -48,6 +48,17 @@ git -C "$tmp" add -A -f
 git -C "$tmp" commit -q -m "$subject" \
 	-m "Unpacked from $(basename "$KSRC_DEB") (Linux $(make -s -C "$tmp" kernelversion))."
 git -C "$tmp" tag base
+# Identity for the commits git am makes (the patches keep their authors).
+git -C "$tmp" config user.name "gmem-movable harness"
+git -C "$tmp" config user.email "gmem-movable@example.org"
 mv "$tmp" "$TREE"
 git -C "$TREE" worktree add -q --detach "$BASE_TREE" base
+
+# Debian's .gitignore ignores every top-level entry, so git would not see
+# files that the series adds.  Drop that rule in the work trees only: the
+# base commit stays exactly what Debian ships.
+for t in "$TREE" "$BASE_TREE"; do
+	git -C "$t" update-index --skip-worktree .gitignore
+	sed -i '/^# Debian packaging: ignore everything/,$d' "$t/.gitignore"
+done
 log "$TREE: base is $(git -C "$TREE" rev-parse --short=12 base) ($subject)"

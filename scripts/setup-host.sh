@@ -65,7 +65,13 @@ pick()
 	echo "$have"
 }
 
-deb_file() { ls "$DEB_DIR/$1_"*"_all.deb" 2>/dev/null | grep -F "_${2/:/%3a}_" | head -n1; }
+# deb_file PKG VERSION: the downloaded .deb, if there is one.
+deb_file()
+{
+	local f="$DEB_DIR/${1}_${2/:/%3a}_all.deb"
+
+	if [ -f "$f" ]; then echo "$f"; fi
+}
 
 need_fetch=0
 for spec in "$KSRC_PKG=$KSRC_VER" "virtme-ng=$VNG_VER" "b4=$B4_VER"; do

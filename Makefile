@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Entry points; see README.md.  Everything is fetched and built under work/
+# (ignored by git), ccache lives in $(CCACHE_DIR) (default /var/cache/gmem-ccache).
+
+S := scripts
+STAGE := $(S)/stage.sh
+
+# Run only some of the KVM selftests, e.g. TESTS=guest_memfd_migrate_test.
+TESTS ?=
+
+.PHONY: check baseline setup kernel-tree apply kernel base-kernel selftests \
+	run run-base results results-base series build-matrix help
+
+## check: the tests: patched debug kernel in the 2-node VM, one line per test
+check: setup kernel-tree apply kernel selftests run results
+
+## baseline: the same tests on the unpatched base kernel (own build)
+baseline: setup kernel-tree apply base-kernel selftests run-base results-base
+
+## setup: install the host packages (root), fetch the Debian packages
+setup:
+	@$(STAGE) setup $(S)/setup-host.sh
+
+## kernel-tree: unpack linux-source-7.3 as a git tree with one base commit
+kernel-tree:
+	@$(STAGE) kernel-tree $(S)/get-kernel.sh
+
+## apply: git am patches/ on the base (only when patches/ changed)
+apply:
+	@$(STAGE) apply $(S)/apply-series.sh
+
+kernel:
+	@$(STAGE) build-patched $(S)/build-kernel.sh patched
+
+base-kernel:
+	@$(STAGE) build-base $(S)/build-kernel.sh base
+
+selftests:
+	@$(STAGE) selftests $(S)/build-selftests.sh
+
+run:
+	@$(STAGE) vm-patched $(S)/run-vm.sh patched $(TESTS)
+
+run-base:
+	@$(STAGE) vm-base $(S)/run-vm.sh base $(TESTS)
+
+results:
+	@$(S)/check-results.sh patched
+
+results-base:
+	@$(S)/check-results.sh base
+
+## series: regenerate patches/ from branch "series" of work/linux
+series:
+	@$(S)/export-series.sh
+
+help:
+	@sed -n 's/^## //p' Makefile
+
+## build-matrix: bisect, W=1, MIGRATION=n/NUMA=n, KVM=m and arm64 builds
+build-matrix:
+	@$(S)/build-matrix.sh $(CHECKS)

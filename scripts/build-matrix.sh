@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build checks for the series beyond the test kernel:
+#  - bisect: the test kernel builds after each patch (worktree linux-bisect);
+#  - w1: W=1 adds no warning to the files the series touches;
+#  - nomig, kvm-m, arm64: the touched objects build with CONFIG_MIGRATION=n
+#    and CONFIG_NUMA=n, with CONFIG_KVM=m, and for arm64.
+# Usage: build-matrix.sh [bisect] [w1] [nomig] [kvm-m] [arm64]  (default: all)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+need_cmds make gcc ccache aarch64-linux-gnu-gcc
+
+export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}
+out=$WORK/matrix
+mkdir -p "$out" "$WORK/logs"
+jobs=$(nproc)
+checks=("$@")
+[ ${#checks[@]} -gt 0 ] || checks=(bisect w1 nomig kvm-m arm64)
+failed=()
+
+X86_OBJS=(mm/migrate.o kernel/sched/fair.o virt/kvm/ arch/x86/kvm/)
+ARM64_OBJS=(mm/migrate.o kernel/sched/fair.o arch/arm64/kvm/)
+
+# mk TREE BUILDDIR ARCH ARGS...: make with ccache for ARCH (x86 or arm64).
+mk()
+{
+	local tree=$1 b=$2 arch=$3
+
+	shift 3
+	if [ "$arch" = arm64 ]; then
+		make -C "$tree" O="$b" -j"$jobs" ARCH=arm64 \
+			CROSS_COMPILE=aarch64-linux-gnu- \
+			CC="ccache aarch64-linux-gnu-gcc" HOSTCC="ccache gcc" "$@"
+	else
+		make -C "$tree" O="$b" -j"$jobs" CC="ccache gcc" HOSTCC="ccache gcc" "$@"
+	fi
+}
+
+# config TREE BUILDDIR ARCH SET...: defconfig plus CONFIG_X=y|m|n settings.
+config()
+{
+	local tree=$1 b=$2 arch=$3 opt how
+
+	shift 3
+	mkdir -p "$b"
+	mk "$tree" "$b" "$arch" -s defconfig
+	for opt in "$@"; do
+		case "${opt#*=}" in
+		y) how=--enable ;;
+		m) how=--module ;;
+		*) how=--disable ;;
+		esac
+		"$tree/scripts/config" --file "$b/.config" "$how" "${opt%%=*}"
+	done
+	mk "$tree" "$b" "$arch" -s olddefconfig
+	for opt in "$@"; do
+		case "$opt" in
+		*=n) ! grep -q "^CONFIG_${opt%%=*}=[ym]" "$b/.config" ;;
+		*) grep -q "^CONFIG_${opt%%=*}=${opt#*=}\$" "$b/.config" ;;
+		esac || die "$b: CONFIG_$opt did not stick"
+	done
+}
+
+# check NAME COMMAND...: run one check with its own log.
+check()
+{
+	local name=$1 start=$SECONDS
+
+	shift
+	log "$name: $* (log: $WORK/logs/matrix-$name.log)"
+	if "$@" >"$WORK/logs/matrix-$name.log" 2>&1; then
+		log "$name: ok ($((SECONDS - start)) s)"
+	else
+		log "$name: FAILED ($((SECONDS - start)) s), see $WORK/logs/matrix-$name.log"
+		failed+=("$name")
+	fi
+}
+
+bisect()
+{
+	local t=$WORK/linux-bisect c
+
+	[ -d "$t" ] || git -C "$TREE" worktree add -q --detach "$t" base
+	for c in $(git -C "$TREE" rev-list --reverse base..series); do
+		git -C "$t" checkout -q --detach "$c"
+		echo "== $(git -C "$t" log -1 --format='%h %s')"
+		cp "$TREE/.config" "$t/.config"
+		make -C "$t" -j"$jobs" CC="ccache gcc" HOSTCC="ccache gcc" \
+			olddefconfig bzImage || return 1
+	done
+}
+
+# W=1 warnings in the touched files, base vs patched, line numbers dropped.
+w1()
+{
+	local kind files f
+
+	files=$(git -C "$TREE" diff --name-only base series -- '*.c' '*.h')
+	for kind in base patched; do
+		config "$(tree_for $kind)" "$out/w1-$kind" x86 KVM=y KVM_AMD=y \
+			NUMA=y MIGRATION=y KUNIT=y
+		[ $kind = base ] || "$TREE/scripts/config" --file "$out/w1-$kind/.config" \
+			--enable MIGRATE_KUNIT_TEST
+		mk "$(tree_for $kind)" "$out/w1-$kind" x86 -s olddefconfig
+		mk "$(tree_for $kind)" "$out/w1-$kind" x86 W=1 "${X86_OBJS[@]}" \
+			mm/ 2>&1 | grep -E 'warning:' |
+			sed -E 's/:[0-9]+:[0-9]+:/:/' | sort -u >"$out/w1-$kind.warnings" || true
+	done
+	for f in $files; do
+		grep -F "$f:" "$out/w1-patched.warnings" || true
+	done | sort -u >"$out/w1-touched.warnings"
+	comm -13 "$out/w1-base.warnings" "$out/w1-touched.warnings" >"$out/w1-new.warnings"
+	echo "new W=1 warnings in touched files: $(wc -l <"$out/w1-new.warnings")"
+	cat "$out/w1-new.warnings"
+	[ ! -s "$out/w1-new.warnings" ]
+}
+
+nomig()
+{
+	config "$TREE" "$out/nomig" x86 KVM=y KVM_AMD=y NUMA=n COMPACTION=n \
+		CMA=n MEMORY_HOTREMOVE=n MIGRATION=n
+	mk "$TREE" "$out/nomig" x86 virt/kvm/ arch/x86/kvm/ kernel/sched/fair.o
+}
+
+kvm_m()
+{
+	config "$TREE" "$out/kvm-m" x86 KVM=m KVM_AMD=m KVM_INTEL=m NUMA=y \
+		MIGRATION=y
+	mk "$TREE" "$out/kvm-m" x86 "${X86_OBJS[@]}" modules_prepare
+}
+
+arm64()
+{
+	config "$TREE" "$out/arm64" arm64 KVM=y NUMA=y MIGRATION=y
+	mk "$TREE" "$out/arm64" arm64 "${ARM64_OBJS[@]}"
+}
+
+for c in "${checks[@]}"; do
+	case "$c" in
+	bisect) check bisect bisect ;;
+	w1) check w1 w1 ;;
+	nomig) check nomig nomig ;;
+	kvm-m) check kvm-m kvm_m ;;
+	arm64) check arm64 arm64 ;;
+	*) die "unknown check '$c' (want: bisect w1 nomig kvm-m arm64)" ;;
+	esac
+done
+[ ${#failed[@]} -eq 0 ] || die "failed: ${failed[*]}"
+log "all build checks passed: ${checks[*]}"

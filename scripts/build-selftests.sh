@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the KVM selftests listed in scripts/kvm-selftests.list from the
+# patched tree, against its own UAPI headers.  The same binaries run on the
+# patched and on the base kernel, so that a baseline run shows what the
+# series changes.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+need_cmds make gcc rsync
+
+kdir=$TREE/tools/testing/selftests/kvm
+[ -d "$kdir" ] || die "$TREE missing (run: make apply)"
+mkdir -p "$WORK/logs"
+buildlog=$WORK/logs/build-selftests.log
+
+mapfile -t tests < <(grep -v '^#' "$TOP/scripts/kvm-selftests.list" | awk 'NF {print $1}')
+log "installing UAPI headers of $TREE"
+make -C "$TREE" -s headers >"$buildlog" 2>&1 || die "make headers failed, see $buildlog"
+
+log "building ${#tests[@]} KVM selftests (log: $buildlog)"
+if ! make -C "$kdir" -j"$(nproc)" "${tests[@]/#/$kdir/}" >>"$buildlog" 2>&1; then
+	grep -E 'error' "$buildlog" | head -20 >&2
+	die "KVM selftests build failed, see $buildlog"
+fi
+for t in "${tests[@]}"; do
+	[ -x "$kdir/$t" ] || die "$kdir/$t was not built"
+done

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test kernel of KIND ("patched" or "base") with virtme-ng under
+# QEMU TCG (-cpu max: AMD SVM with nested paging, so KVM works inside), two
+# sockets in two NUMA nodes, and run scripts/guest-run.sh in it.  Results go
+# to $RESULTS/KIND; a VM that does not finish in VM_TIMEOUT seconds is killed.
+#
+# Usage: run-vm.sh KIND [TEST...]
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+need_cmds vng qemu-system-x86_64 timeout
+
+kind=${1:-patched}
+shift || true
+kernel=$(tree_for "$kind")/arch/x86/boot/bzImage
+sdir=$TREE/tools/testing/selftests/kvm
+out=$RESULTS/$kind
+timeout=${VM_TIMEOUT:-3600}
+
+[ -f "$kernel" ] || die "$kernel missing (run: make build KIND=$kind)"
+[ -x "$sdir/guest_memfd_test" ] || die "selftests not built (run: make selftests)"
+
+rm -rf "$out"
+mkdir -p "$out"
+log "booting $kind kernel, results in $out (timeout ${timeout}s)"
+start=$SECONDS
+rc=0
+# The guest's memory must match the NUMA nodes' sum; 2 sockets with one CPU
+# each avoid a topology_sane() warning; single-threaded TCG avoids stale
+# text-patching breakpoints when KVM flips static keys (DESIGN.md, sec. 4).
+timeout --kill-after=30 "$timeout" vng --run "$kernel" --disable-kvm --verbose \
+	--cpus 2,sockets=2,cores=1,threads=1 --memory 4G \
+	--numa 2G,cpus=0 --numa 2G,cpus=1 \
+	--qemu-opts="-cpu max -accel tcg,thread=single" \
+	--force-9p --user root --rwdir="$out" \
+	--append "panic_on_warn=0 softlockup_panic=0" \
+	--exec "$TOP/scripts/guest-run.sh $out $sdir $*" \
+	>"$out/console.log" 2>&1 </dev/null || rc=$?
+log "VM exited with $rc after $((SECONDS - start)) s"
+echo "$rc $((SECONDS - start))" >"$out/vm.rc"
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	log "VM hung and was killed after ${timeout}s; console log: $out/console.log"
+fi
+exit 0
