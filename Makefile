@@ -46,10 +46,10 @@ run-base:
 	@$(STAGE) vm-base $(S)/run-vm.sh base $(TESTS)
 
 results:
-	@$(S)/check-results.sh patched
+	@TESTS="$(TESTS)" $(S)/check-results.sh patched
 
 results-base:
-	@$(S)/check-results.sh base
+	@TESTS="$(TESTS)" $(S)/check-results.sh base
 
 ## series: regenerate patches/ from branch "series" of work/linux
 series:

@@ -13,6 +13,8 @@ source "$(dirname "$0")/common.sh"
 
 kind=${1:-patched}
 out=$RESULTS/$kind
+# KUnit suites that the series adds (configs/series.config).
+KUNIT_SUITES="migrate_content_copied"
 pass=0
 fail=0
 skip=0
@@ -49,11 +51,18 @@ if [ ! -f "$out/done" ]; then
 	result fail "vm: the test VM did not finish (vm.rc: $(cat "$out/vm.rc" 2>/dev/null || echo none)); console log: $out/console.log"
 fi
 
-# KUnit: the cases of each suite are indented by four spaces.
+# KUnit: the cases of each suite are indented by four spaces.  The suites
+# the series adds must have run on the patched kernel.
 for k in "$out"/kunit-*.ktap; do
 	[ -f "$k" ] || continue
 	ktap_results "$k" "kunit $(basename "$k" .ktap | sed 's/^kunit-//')" "    "
 done
+if [ "$kind" = patched ]; then
+	for suite in $KUNIT_SUITES; do
+		[ -f "$out/kunit-$suite.ktap" ] ||
+			result fail "kunit $suite: the suite did not run"
+	done
+fi
 
 # KVM selftests: KTAP subtests where the program prints them, else its exit
 # status (0 pass, 4 skip); a program that died after its subtests also fails.
@@ -71,6 +80,18 @@ if [ -f "$out/selftests.rc" ]; then
 		fi
 	done <"$out/selftests.rc"
 fi
+
+# Every selftest asked for must have run.
+grep -v '^#' "$TOP/scripts/kvm-selftests.list" | awk 'NF {print $1}' |
+while read -r t; do
+	if [ -n "${TESTS:-}" ] && ! grep -qxF -- "$t" <<<"${TESTS// /$'\n'}"; then
+		continue
+	fi
+	grep -q "^$t " "$out/selftests.rc" 2>/dev/null || echo "$t"
+done >"$out/not-run.txt"
+while read -r t; do
+	result fail "$t: did not run"
+done <"$out/not-run.txt"
 
 # Any kernel splat fails the run, whatever the tests printed.
 splat='WARNING:|BUG:|Oops|Call Trace:|kernel BUG|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|rcu: .*stall|possible (recursive|circular) locking|lockdep'

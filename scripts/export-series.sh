@@ -21,7 +21,9 @@ git format-patch -q -o "$tmp" -v2 --cover-letter --base=base base..series
 # get_maintainer.pl: maintainers in To, reviewers and lists in Cc.
 gm=(perl scripts/get_maintainer.pl --no-rolestats --no-git --no-git-fallback)
 to=$("${gm[@]}" --no-r --no-l "$tmp"/v2-000[1-9]-*.patch | paste -sd, - | sed 's/,/, /g')
-cc=$("${gm[@]}" --no-m "$tmp"/v2-000[1-9]-*.patch | paste -sd, - | sed 's/,/, /g')
+cc=$("${gm[@]}" --no-m "$tmp"/v2-000[1-9]-*.patch |
+	grep -vxF -f <("${gm[@]}" --no-r --no-l "$tmp"/v2-000[1-9]-*.patch) |
+	paste -sd, - | sed 's/,/, /g')
 
 subject=$(head -n1 "$text")
 TEXT=$text SUBJECT=$subject TO=$to CC=$cc perl -0pi -e '
