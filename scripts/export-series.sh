@@ -16,7 +16,7 @@ n=$(git rev-list --count base..series)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-git format-patch -q -o "$tmp" -v2 --cover-letter --base=base base..series
+git format-patch -q -o "$tmp" -v2 --thread --cover-letter --base=base base..series
 
 # get_maintainer.pl: maintainers in To, reviewers and lists in Cc.
 gm=(perl scripts/get_maintainer.pl --no-rolestats --no-git --no-git-fallback)
