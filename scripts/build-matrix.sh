@@ -6,10 +6,13 @@
 #  - w1: W=1 adds no warning to the files the series touches;
 #  - nomig, kvm-m, arm64: the touched objects build with CONFIG_MIGRATION=n
 #    and CONFIG_NUMA=n, with CONFIG_KVM=m, and for arm64.
+# O= builds need source trees without in-tree build output, so the checks
+# build from their own worktrees: linux-matrix (the series), linux-matrix-base.
 # Usage: build-matrix.sh [bisect] [w1] [nomig] [kvm-m] [arm64]  (default: all)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need_cmds make gcc ccache aarch64-linux-gnu-gcc
+[ -d "$TREE/.git" ] || die "$TREE missing (run: make kernel-tree apply)"
 
 export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}
@@ -19,6 +22,13 @@ jobs=$(nproc)
 checks=("$@")
 [ ${#checks[@]} -gt 0 ] || checks=(bisect w1 nomig kvm-m arm64)
 failed=()
+
+MTREE=$WORK/linux-matrix
+MBASE=$WORK/linux-matrix-base
+for t in "$MTREE:series" "$MBASE:base"; do
+	[ -d "${t%%:*}" ] || git -C "$TREE" worktree add -q --detach "${t%%:*}" base
+	git -C "${t%%:*}" checkout -q --detach "${t#*:}"
+done
 
 X86_OBJS=(mm/migrate.o kernel/sched/fair.o virt/kvm/ arch/x86/kvm/)
 ARM64_OBJS=(mm/migrate.o kernel/sched/fair.o arch/arm64/kvm/)
@@ -63,14 +73,17 @@ config()
 	done
 }
 
-# check NAME COMMAND...: run one check with its own log.
+# check NAME COMMAND...: run one check with its own log.  In the background,
+# so that errexit holds inside it (it would not in an "if" condition).
 check()
 {
-	local name=$1 start=$SECONDS
+	local name=$1 start=$SECONDS rc=0
 
 	shift
 	log "$name: $* (log: $WORK/logs/matrix-$name.log)"
-	if "$@" >"$WORK/logs/matrix-$name.log" 2>&1; then
+	("$@") >"$WORK/logs/matrix-$name.log" 2>&1 &
+	wait $! || rc=$?
+	if [ $rc -eq 0 ]; then
 		log "$name: ok ($((SECONDS - start)) s)"
 	else
 		log "$name: FAILED ($((SECONDS - start)) s), see $WORK/logs/matrix-$name.log"
@@ -95,16 +108,18 @@ bisect()
 # W=1 warnings in the touched files, base vs patched, line numbers dropped.
 w1()
 {
-	local kind files f
+	local kind files f src
 
 	files=$(git -C "$TREE" diff --name-only base series -- '*.c' '*.h')
 	for kind in base patched; do
-		config "$(tree_for $kind)" "$out/w1-$kind" x86 KVM=y KVM_AMD=y \
+		src=$MTREE
+		[ $kind = patched ] || src=$MBASE
+		config "$src" "$out/w1-$kind" x86 KVM=y KVM_AMD=y \
 			NUMA=y MIGRATION=y KUNIT=y
-		[ $kind = base ] || "$TREE/scripts/config" --file "$out/w1-$kind/.config" \
+		[ $kind = base ] || "$src/scripts/config" --file "$out/w1-$kind/.config" \
 			--enable MIGRATE_KUNIT_TEST
-		mk "$(tree_for $kind)" "$out/w1-$kind" x86 -s olddefconfig
-		mk "$(tree_for $kind)" "$out/w1-$kind" x86 W=1 "${X86_OBJS[@]}" \
+		mk "$src" "$out/w1-$kind" x86 -s olddefconfig
+		mk "$src" "$out/w1-$kind" x86 W=1 "${X86_OBJS[@]}" \
 			mm/ 2>&1 | grep -E 'warning:' |
 			sed -E 's/:[0-9]+:[0-9]+:/:/' | sort -u >"$out/w1-$kind.warnings" || true
 	done
@@ -119,22 +134,22 @@ w1()
 
 nomig()
 {
-	config "$TREE" "$out/nomig" x86 KVM=y KVM_AMD=y NUMA=n COMPACTION=n \
+	config "$MTREE" "$out/nomig" x86 KVM=y KVM_AMD=y NUMA=n COMPACTION=n \
 		CMA=n MEMORY_HOTREMOVE=n MIGRATION=n
-	mk "$TREE" "$out/nomig" x86 virt/kvm/ arch/x86/kvm/ kernel/sched/fair.o
+	mk "$MTREE" "$out/nomig" x86 virt/kvm/ arch/x86/kvm/ kernel/sched/fair.o
 }
 
 kvm_m()
 {
-	config "$TREE" "$out/kvm-m" x86 KVM=m KVM_AMD=m KVM_INTEL=m NUMA=y \
+	config "$MTREE" "$out/kvm-m" x86 KVM=m KVM_AMD=m KVM_INTEL=m NUMA=y \
 		MIGRATION=y
-	mk "$TREE" "$out/kvm-m" x86 "${X86_OBJS[@]}" modules_prepare
+	mk "$MTREE" "$out/kvm-m" x86 "${X86_OBJS[@]}" modules_prepare
 }
 
 arm64()
 {
-	config "$TREE" "$out/arm64" arm64 KVM=y NUMA=y MIGRATION=y
-	mk "$TREE" "$out/arm64" arm64 "${ARM64_OBJS[@]}"
+	config "$MTREE" "$out/arm64" arm64 KVM=y NUMA=y MIGRATION=y
+	mk "$MTREE" "$out/arm64" arm64 "${ARM64_OBJS[@]}"
 }
 
 for c in "${checks[@]}"; do
