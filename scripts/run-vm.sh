@@ -18,7 +18,7 @@ sdir=$TREE/tools/testing/selftests/kvm
 out=$RESULTS/$kind
 timeout=${VM_TIMEOUT:-3600}
 
-[ -f "$kernel" ] || die "$kernel missing (run: make build KIND=$kind)"
+[ -f "$kernel" ] || die "$kernel missing (run: make kernel, or make base-kernel)"
 [ -x "$sdir/guest_memfd_test" ] || die "selftests not built (run: make selftests)"
 
 rm -rf "$out"
