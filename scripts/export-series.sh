@@ -18,12 +18,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git format-patch -q -o "$tmp" -v2 --thread --cover-letter --base=base base..series
 
-# get_maintainer.pl: maintainers in To, reviewers and lists in Cc.
+# get_maintainer.pl, in the cover letter (git send-email --to-cover
+# --cc-cover copies them to the patches): maintainers in To, reviewers and
+# lists in Cc, one address per folded header line.
 gm=(perl scripts/get_maintainer.pl --no-rolestats --no-git --no-git-fallback)
-to=$("${gm[@]}" --no-r --no-l "$tmp"/v2-000[1-9]-*.patch | paste -sd, - | sed 's/,/, /g')
+fold() { paste -sd, - | sed 's/,/,\n /g'; }
+to=$("${gm[@]}" --no-r --no-l "$tmp"/v2-000[1-9]-*.patch | fold)
 cc=$("${gm[@]}" --no-m "$tmp"/v2-000[1-9]-*.patch |
-	grep -vxF -f <("${gm[@]}" --no-r --no-l "$tmp"/v2-000[1-9]-*.patch) |
-	paste -sd, - | sed 's/,/, /g')
+	grep -vxF -f <("${gm[@]}" --no-r --no-l "$tmp"/v2-000[1-9]-*.patch) | fold)
 
 subject=$(head -n1 "$text")
 TEXT=$text SUBJECT=$subject TO=$to CC=$cc perl -0pi -e '
@@ -33,9 +35,6 @@ TEXT=$text SUBJECT=$subject TO=$to CC=$cc perl -0pi -e '
 	s/\*\*\* BLURB HERE \*\*\*/$t/;
 	s/^(Subject: .*\n)/To: $ENV{TO}\nCc: $ENV{CC}\n$1/m;
 ' "$tmp/v2-0000-cover-letter.patch"
-for p in "$tmp"/v2-000[1-9]-*.patch; do
-	TO=$to CC=$cc perl -0pi -e 's/^(Subject: .*\n)/To: $ENV{TO}\nCc: $ENV{CC}\n$1/m' "$p"
-done
 
 mkdir -p "$TOP/patches"
 rm -f "$TOP"/patches/*.patch
