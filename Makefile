@@ -61,3 +61,7 @@ help:
 ## build-matrix: bisect, W=1, MIGRATION=n/NUMA=n, KVM=m and arm64 builds
 build-matrix:
 	@$(S)/build-matrix.sh $(CHECKS)
+
+## checkpatch: checkpatch.pl --strict on every patch of patches/
+checkpatch:
+	@$(S)/checkpatch-series.sh
