@@ -8,9 +8,15 @@ STAGE := $(S)/stage.sh
 
 # Run only some of the KVM selftests, e.g. TESTS=guest_memfd_migrate_test.
 TESTS ?=
+# Options for gmem_bench in make demo, e.g. BENCH_ARGS="-p throughput -r 3".
+BENCH_ARGS ?=
 
-.PHONY: check baseline setup kernel-tree apply kernel base-kernel selftests \
-	run run-base results results-base series build-matrix help
+.PHONY: demo check baseline setup kernel-tree apply kernel base-kernel \
+	bench-kernel selftests bench run run-base run-bench results \
+	results-base bench-report series build-matrix help
+
+## demo: the series at work, measured: non-debug patched kernel, 2-node VM, gmem_bench
+demo: setup kernel-tree apply bench-kernel selftests bench run-bench bench-report
 
 ## check: the tests: patched debug kernel in the 2-node VM, one line per test
 check: setup kernel-tree apply kernel selftests run results
@@ -36,14 +42,26 @@ kernel:
 base-kernel:
 	@$(STAGE) build-base $(S)/build-kernel.sh base
 
+bench-kernel:
+	@$(STAGE) build-bench $(S)/build-kernel.sh bench
+
 selftests:
 	@$(STAGE) selftests $(S)/build-selftests.sh
+
+bench:
+	@$(STAGE) bench $(S)/build-bench.sh
 
 run:
 	@$(STAGE) vm-patched $(S)/run-vm.sh patched $(TESTS)
 
 run-base:
 	@$(STAGE) vm-base $(S)/run-vm.sh base $(TESTS)
+
+run-bench:
+	@$(STAGE) vm-bench $(S)/run-vm.sh bench $(BENCH_ARGS)
+
+bench-report:
+	@$(S)/bench-report.sh
 
 results:
 	@TESTS="$(TESTS)" $(S)/check-results.sh patched

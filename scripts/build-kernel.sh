@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Configure and build the test kernel (bzImage) in the tree for KIND
-# ("patched" or "base"), with ccache: x86_64 defconfig + kvm_guest.config +
-# the fragments in configs/ (series.config only where the series is applied).
+# Configure and build the test kernel (bzImage) in the tree for KIND, with
+# ccache: x86_64 defconfig + kvm_guest.config + the fragments in configs/.
+#   patched  the series, debug options (debug.config): for make check
+#   base     the base commit, debug options: for make baseline
+#   bench    the series without debug options, in a worktree of its own at
+#            the series' head: for the benchmark of make demo
 # Fails if any option a fragment asks for did not make it into .config.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -11,12 +14,20 @@ need_cmds make gcc ccache flex bison bc
 
 kind=${1:-patched}
 tree=$(tree_for "$kind")
+if [ "$kind" = bench ]; then
+	[ -n "$(git -C "$TREE" rev-parse -q --verify series 2>/dev/null)" ] ||
+		die "$TREE has no series branch (run: make apply)"
+	[ -d "$tree" ] || git -C "$TREE" worktree add -q --detach "$tree" series
+	git -C "$tree" checkout -q --detach series
+fi
 [ -f "$tree/Makefile" ] || die "$tree missing (run: make kernel-tree)"
 
-frags=("$TOP/configs/vng.config" "$TOP/configs/gmem.config" "$TOP/configs/debug.config")
-if [ "$kind" = patched ] && [ -f "$TOP/configs/series.config" ]; then
-	frags+=("$TOP/configs/series.config")
-fi
+frags=("$TOP/configs/vng.config" "$TOP/configs/gmem.config")
+case "$kind" in
+patched) frags+=("$TOP/configs/debug.config" "$TOP/configs/series.config") ;;
+base) frags+=("$TOP/configs/debug.config") ;;
+bench) frags+=("$TOP/configs/series.config") ;;
+esac
 
 export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-12G}

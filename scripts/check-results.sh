@@ -94,10 +94,7 @@ while read -r t; do
 done <"$out/not-run.txt"
 
 # Any kernel splat fails the run, whatever the tests printed.
-# (lockdep and KASAN reports start with WARNING: or BUG:; a taint that turns
-# lock debugging off would hide the rest, so it fails the run too.)
-splat='WARNING:|BUG:|Oops|Call Trace:|kernel BUG|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|rcu: .*stall|DEBUG_LOCKS_WARN_ON|Disabling lock debugging'
-found=$(cat "$out/dmesg.txt" "$out/console.log" 2>/dev/null | grep -E "$splat" | head -5 || true)
+found=$(cat "$out/dmesg.txt" "$out/console.log" 2>/dev/null | grep -E "$SPLAT_RE" | head -5 || true)
 if [ -n "$found" ]; then
 	result fail "splat check: kernel splat in dmesg or console log:"
 	sed 's/^/        /' <<<"$found"

@@ -16,6 +16,8 @@ APT_DIR=$WORK/apt
 DEB_DIR=$WORK/debs
 TREE=$WORK/linux		# git tree: base commit + the series
 BASE_TREE=$WORK/linux-base	# git worktree at the base commit
+BENCH_TREE=$WORK/linux-bench	# git worktree at the series, non-debug build
+BENCH=$WORK/bench/gmem_bench	# the benchmark, built by build-bench.sh
 RESULTS=$WORK/results
 
 log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
@@ -38,6 +40,12 @@ tree_for()
 	case "$1" in
 	patched) echo "$TREE" ;;
 	base) echo "$BASE_TREE" ;;
-	*) die "unknown kernel kind '$1' (want: patched or base)" ;;
+	bench) echo "$BENCH_TREE" ;;
+	*) die "unknown kernel kind '$1' (want: patched, base or bench)" ;;
 	esac
 }
+
+# What counts as a kernel splat in dmesg or on the console.  (lockdep and
+# KASAN reports start with WARNING: or BUG:; a taint that turns lock
+# debugging off would hide the rest, so it counts too.)
+SPLAT_RE='WARNING:|BUG:|Oops|Call Trace:|kernel BUG|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|rcu: .*stall|DEBUG_LOCKS_WARN_ON|Disabling lock debugging'

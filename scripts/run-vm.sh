@@ -3,10 +3,13 @@
 #
 # Boot the test kernel of KIND ("patched" or "base") with virtme-ng under
 # QEMU TCG (-cpu max: AMD SVM with nested paging, so KVM works inside), two
-# sockets in two NUMA nodes, and run scripts/guest-run.sh in it.  Results go
-# to $RESULTS/KIND; a VM that does not finish in VM_TIMEOUT seconds is killed.
+# sockets in two NUMA nodes, and run scripts/guest-run.sh in it (the KVM
+# selftests), or for KIND "bench" scripts/guest-bench.sh (the benchmark).
+# Results go to $RESULTS/KIND; a VM that does not finish in VM_TIMEOUT
+# seconds is killed.
 #
-# Usage: run-vm.sh KIND [TEST...]
+# Usage: run-vm.sh patched|base [TEST...]
+#        run-vm.sh bench [GMEM_BENCH_OPTION...]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need_cmds vng qemu-system-x86_64 timeout
@@ -18,8 +21,14 @@ sdir=$TREE/tools/testing/selftests/kvm
 out=$RESULTS/$kind
 timeout=${VM_TIMEOUT:-3600}
 
-[ -f "$kernel" ] || die "$kernel missing (run: make kernel, or make base-kernel)"
-[ -x "$sdir/guest_memfd_test" ] || die "selftests not built (run: make selftests)"
+[ -f "$kernel" ] || die "$kernel missing (run: make kernel, base-kernel or bench-kernel)"
+if [ "$kind" = bench ]; then
+	[ -x "$BENCH" ] || die "$BENCH not built (run: make bench)"
+	guest_cmd="$TOP/scripts/guest-bench.sh $out $BENCH $*"
+else
+	[ -x "$sdir/guest_memfd_test" ] || die "selftests not built (run: make selftests)"
+	guest_cmd="$TOP/scripts/guest-run.sh $out $sdir $*"
+fi
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -37,7 +46,7 @@ timeout --kill-after=30 "$timeout" vng --run "$kernel" --disable-kvm --verbose \
 	--qemu-opts="-cpu max,la57=off -accel tcg,thread=single" \
 	--force-9p --user root --rwdir="$out" \
 	--append "panic_on_warn=0 softlockup_panic=0" \
-	--exec "$TOP/scripts/guest-run.sh $out $sdir $*" \
+	--exec "$guest_cmd" \
 	>"$out/console.log" 2>&1 </dev/null || rc=$?
 log "VM exited with $rc after $((SECONDS - start)) s"
 echo "$rc $((SECONDS - start))" >"$out/vm.rc"

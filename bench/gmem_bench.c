@@ -1,0 +1,1115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmem_bench: what movable guest_memfd (GUEST_MEMFD_FLAG_MOVABLE) buys,
+ * measured side by side in one run, against anonymous memory and memfd.
+ *
+ *  demo        a running guest checks and rewrites its pages while the host
+ *              moves them between two nodes
+ *  throughput  move_pages() rate, node A -> B -> A, for anonymous memory,
+ *              memfd and movable guest_memfd whose vCPU has touched every page
+ *  compaction  free order-9 blocks that compaction recovers from a region
+ *              with every other page punched out: memfd, movable and
+ *              unmovable guest_memfd
+ *  offline     memory blocks holding such a region that can be offlined
+ *  stall       cycles of a vCPU's first access to a page after it moved,
+ *              against a page that did not move
+ *
+ * Every page that moves is checked afterwards: by the guest for what the host
+ * or the guest wrote before the move, and by the host for what the guest
+ * wrote after it.  A lost or stale page fails the run; so do bad options and
+ * nodes without memory.  Needs root, two NUMA nodes with memory and a kernel
+ * with the movable guest_memfd series.
+ *
+ * Build: with the KVM selftests of the patched tree, see scripts/build-bench.sh.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <linux/falloc.h>
+#include <linux/sizes.h>
+
+#include "kvm_util.h"
+#include "numaif.h"
+#include "processor.h"
+#include "test_util.h"
+#include "ucall_common.h"
+
+#define GMEM_GPA	SZ_4G
+#define GMEM_SLOT	1
+
+/* move_pages() fails pages with transient references: retry them. */
+#define MOVE_TRIES	100
+
+#define MAX_STALL_PAGES	8192
+#define MAX_NODES	1024
+
+#define MOVABLE		(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED | \
+			 GUEST_MEMFD_FLAG_MOVABLE)
+#define UNMOVABLE	(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)
+
+enum backend { ANON, MEMFD, GMEM_MOVABLE, GMEM_UNMOVABLE, NR_BACKENDS };
+
+static const char * const backend_name[NR_BACKENDS] = {
+	[ANON] = "anon",
+	[MEMFD] = "memfd",
+	[GMEM_MOVABLE] = "gmem-movable",
+	[GMEM_UNMOVABLE] = "gmem-unmovable",
+};
+
+/* What the guest does when it runs: one command, then GUEST_SYNC. */
+enum guest_cmd {
+	CMD_FILL,	/* write generation @gen to the pages */
+	CMD_CHECK_FILL,	/* check @gen - 1, then write @gen */
+	CMD_TIME,	/* time the first read of each page, check @gen */
+	CMD_LOOP,	/* check and rewrite until told to stop (demo) */
+};
+
+/*
+ * Set by the host before each run of the vCPU.  Pages first, first + step,
+ * ...  below nr_pages take part; "sparse" touches the first and the last
+ * word of a page only (enough to catch a stale page, and much faster under
+ * emulation), otherwise every word.
+ */
+static u64 guest_cmd, guest_gen, guest_nr_pages, guest_first, guest_step;
+static u64 guest_sparse, guest_psize;
+static u64 guest_stop, guest_passes;
+static u64 guest_cycles[MAX_STALL_PAGES];
+
+/* The value of word @word of page @page in generation @gen. */
+static u64 pattern(u64 gen, u64 page, u64 word)
+{
+	return (gen << 48) ^ (page << 24) ^ word ^ 0x5a5a5a5a5a5a5a5aull;
+}
+
+/* Words of a page that take part: all, or the first and the last. */
+static u64 next_word(u64 word, u64 words, bool sparse)
+{
+	if (!sparse)
+		return word + 1;
+	return word ? words : words - 1;
+}
+
+static void guest_pass(u64 *mem, u64 gen, bool check, bool fill)
+{
+	u64 words = guest_psize / sizeof(u64), i, j;
+
+	for (i = guest_first; i < guest_nr_pages; i += guest_step) {
+		u64 *p = mem + i * words;
+
+		for (j = 0; j < words; j = next_word(j, words, guest_sparse)) {
+			if (check)
+				__GUEST_ASSERT(p[j] == pattern(gen - 1, i, j),
+					       "Page %lu, word %lu: wanted 0x%lx, got 0x%lx",
+					       i, j, pattern(gen - 1, i, j), p[j]);
+			if (fill)
+				p[j] = pattern(gen, i, j);
+		}
+	}
+}
+
+static void guest_time(u64 *mem)
+{
+	u64 words = guest_psize / sizeof(u64), i, t0, t1, val;
+
+	for (i = 0; i < guest_nr_pages; i++) {
+		t0 = rdtsc();
+		val = READ_ONCE(mem[i * words]);
+		t1 = rdtsc();
+		guest_cycles[i] = t1 - t0;
+		__GUEST_ASSERT(val == pattern(guest_gen, i, 0),
+			       "Page %lu: wanted 0x%lx, got 0x%lx", i,
+			       pattern(guest_gen, i, 0), val);
+	}
+}
+
+static void guest_code(void)
+{
+	u64 *mem = (u64 *)GMEM_GPA;
+	u64 gen;
+
+	for (;;) {
+		switch (READ_ONCE(guest_cmd)) {
+		case CMD_FILL:
+			guest_pass(mem, guest_gen, false, true);
+			break;
+		case CMD_CHECK_FILL:
+			guest_pass(mem, guest_gen, true, true);
+			break;
+		case CMD_TIME:
+			guest_time(mem);
+			break;
+		case CMD_LOOP:
+			/* Generation guest_gen - 1 is in place when this starts. */
+			for (gen = guest_gen; !READ_ONCE(guest_stop); gen++) {
+				guest_pass(mem, gen, true, true);
+				WRITE_ONCE(guest_passes, gen - guest_gen + 1);
+			}
+			break;
+		default:
+			GUEST_FAIL("Unknown command %lu", guest_cmd);
+		}
+		GUEST_SYNC(guest_cmd);
+	}
+}
+
+static size_t page_size;
+static int node_a = -1, node_b = -1;
+static FILE *tsv;
+
+/* A mapping of one backend, with the VM behind it for guest_memfd. */
+struct region {
+	enum backend type;
+	u64 nr_pages;
+	u64 *mem;
+	void **pages;
+	int fd;
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void record(const char *phase, const char *backend, const char *metric,
+		   double value)
+{
+	if (tsv)
+		fprintf(tsv, "%s\t%s\t%s\t%.6g\n", phase, backend, metric, value);
+}
+
+static bool is_gmem(enum backend type)
+{
+	return type == GMEM_MOVABLE || type == GMEM_UNMOVABLE;
+}
+
+static void bind_to_node(void *mem, size_t size, int node)
+{
+	unsigned long mask[MAX_NODES / 64] = {};
+
+	mask[node / 64] = BIT_ULL(node % 64);
+	TEST_ASSERT(!mbind(mem, size, MPOL_BIND, mask, MAX_NODES, 0),
+		    "mbind() to node %d failed, errno = %d (%s)", node, errno,
+		    strerror(errno));
+}
+
+static void region_create(struct region *r, enum backend type, u64 nr_pages,
+			  int node)
+{
+	size_t size = nr_pages * page_size;
+	u64 i;
+
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	r->nr_pages = nr_pages;
+	r->fd = -1;
+
+	switch (type) {
+	case ANON:
+		r->mem = kvm_mmap(size, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1);
+		/* Same folio size as the others: order 0. */
+		TEST_ASSERT(!madvise(r->mem, size, MADV_NOHUGEPAGE),
+			    "MADV_NOHUGEPAGE failed, errno = %d", errno);
+		break;
+	case MEMFD:
+		r->fd = memfd_create("gmem_bench", 0);
+		TEST_ASSERT(r->fd >= 0, "memfd_create() failed, errno = %d", errno);
+		TEST_ASSERT(!ftruncate(r->fd, size), "ftruncate() failed");
+		r->mem = kvm_mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd);
+		break;
+	case GMEM_MOVABLE:
+	case GMEM_UNMOVABLE:
+		/* Room for the guest page tables that map the region. */
+		r->vm = __vm_create_with_one_vcpu(&r->vcpu, nr_pages / 256 + 64,
+						  guest_code);
+		TEST_ASSERT(r->vm->page_size == page_size,
+			    "Guest and host page sizes differ");
+		r->fd = vm_create_guest_memfd(r->vm, size, type == GMEM_MOVABLE ?
+					      MOVABLE : UNMOVABLE);
+		vm_set_user_memory_region2(r->vm, GMEM_SLOT, KVM_MEM_GUEST_MEMFD,
+					   GMEM_GPA, size, NULL, r->fd, 0);
+		virt_map(r->vm, GMEM_GPA, GMEM_GPA, nr_pages);
+		r->mem = kvm_mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd);
+		break;
+	default:
+		TEST_FAIL("Unknown backend %d", type);
+	}
+
+	bind_to_node(r->mem, size, node);
+	r->pages = calloc(nr_pages, sizeof(void *));
+	TEST_ASSERT(r->pages, "calloc() failed");
+	for (i = 0; i < nr_pages; i++)
+		r->pages[i] = (char *)r->mem + i * page_size;
+}
+
+static void region_destroy(struct region *r)
+{
+	kvm_munmap(r->mem, r->nr_pages * page_size);
+	free(r->pages);
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->vm)
+		kvm_vm_free(r->vm);
+}
+
+/* Run the guest once: @cmd on pages @first, @first + @step, ... */
+static void guest_run(struct region *r, u64 cmd, u64 gen, u64 first, u64 step,
+		      bool sparse)
+{
+	struct ucall uc;
+
+	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_cmd, cmd);
+	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_gen, gen);
+	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_nr_pages, r->nr_pages);
+	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_first, first);
+	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_step, step);
+	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_sparse, sparse);
+	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_psize, page_size);
+
+	vcpu_run(r->vcpu);
+	switch (get_ucall(r->vcpu, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == cmd, "Guest did %lu, wanted %lu",
+			    uc.args[1], cmd);
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
+	}
+}
+
+static void host_pass(struct region *r, u64 gen, bool check, bool fill,
+		      u64 first, u64 step, bool sparse)
+{
+	u64 words = page_size / sizeof(u64), i, j;
+
+	for (i = first; i < r->nr_pages; i += step) {
+		u64 *p = r->mem + i * words;
+
+		for (j = 0; j < words; j = next_word(j, words, sparse)) {
+			if (check)
+				TEST_ASSERT(p[j] == pattern(gen, i, j),
+					    "%s: page %lu, word %lu: wanted 0x%lx, got 0x%lx",
+					    backend_name[r->type], i, j,
+					    pattern(gen, i, j), p[j]);
+			if (fill)
+				p[j] = pattern(gen, i, j);
+		}
+	}
+}
+
+/*
+ * Write generation @gen to the pages: by the vCPU for guest_memfd (which
+ * maps them for the guest), else by the host.
+ */
+static void touch(struct region *r, u64 gen, u64 first, u64 step, bool sparse)
+{
+	u64 words = page_size / sizeof(u64), i;
+
+	if (!is_gmem(r->type)) {
+		host_pass(r, gen, false, true, first, step, sparse);
+		return;
+	}
+	/* move_pages() and pagemap see only pages the host has mapped. */
+	for (i = first; i < r->nr_pages; i += step)
+		READ_ONCE(r->mem[i * words]);
+	guest_run(r, CMD_FILL, gen, first, step, sparse);
+}
+
+/*
+ * After pages moved: they must hold generation @gen; then @gen + 1 is
+ * written.  For guest_memfd the guest checks and writes, and the host checks
+ * what the guest wrote: a guest write to a stale page would not show.
+ */
+static void verify(struct region *r, u64 gen, u64 first, u64 step, bool sparse)
+{
+	if (!is_gmem(r->type)) {
+		host_pass(r, gen, true, false, first, step, sparse);
+		host_pass(r, gen + 1, false, true, first, step, sparse);
+		return;
+	}
+	guest_run(r, CMD_CHECK_FILL, gen + 1, first, step, sparse);
+	host_pass(r, gen + 1, true, false, first, step, sparse);
+}
+
+static void get_nodes(void **pages, int *status, u64 nr)
+{
+	TEST_ASSERT(!move_pages(0, nr, pages, NULL, status, 0),
+		    "move_pages() query failed, errno = %d", errno);
+}
+
+/*
+ * Move pages @pages[0..@nr) to @node, retrying pages that fail with a
+ * transient error; fail if any does not get there.  Returns the number of
+ * move_pages() calls.
+ */
+static int move_all(void **pages, u64 nr, int node)
+{
+	int *nodes = malloc(nr * sizeof(int)), *status = malloc(nr * sizeof(int));
+	void **left = malloc(nr * sizeof(void *));
+	u64 i, nr_left = nr;
+	int calls = 0;
+	long ret;
+
+	TEST_ASSERT(nodes && status && left, "malloc() failed");
+	memcpy(left, pages, nr * sizeof(void *));
+	for (i = 0; i < nr; i++)
+		nodes[i] = node;
+
+	while (nr_left && calls < MOVE_TRIES) {
+		u64 n = 0;
+
+		calls++;
+		ret = move_pages(0, nr_left, left, nodes, status, MPOL_MF_MOVE);
+		TEST_ASSERT(ret >= 0, "move_pages() to node %d failed, errno = %d (%s)",
+			    node, errno, strerror(errno));
+		for (i = 0; i < nr_left; i++) {
+			TEST_ASSERT(status[i] != -ENOENT && status[i] != -EFAULT,
+				    "Page %p is not mapped", left[i]);
+			if (status[i] != node)
+				left[n++] = left[i];
+		}
+		nr_left = n;
+	}
+	TEST_ASSERT(!nr_left, "%lu of %lu pages not moved to node %d after %d tries",
+		    nr_left, nr, node, calls);
+
+	/* Confirm with a query: status of failed pages is not always a node. */
+	get_nodes(pages, status, nr);
+	for (i = 0; i < nr; i++)
+		TEST_ASSERT(status[i] == node, "Page %lu on node %d, wanted %d",
+			    i, status[i], node);
+
+	free(left);
+	free(status);
+	free(nodes);
+	return calls;
+}
+
+static u64 read_u64_at(const char *path, off_t offset)
+{
+	int fd = open(path, O_RDONLY);
+	u64 val;
+
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno = %d", path, errno);
+	TEST_ASSERT(pread(fd, &val, sizeof(val), offset) == sizeof(val),
+		    "Reading %s failed, errno = %d", path, errno);
+	close(fd);
+	return val;
+}
+
+/* The PFN behind a mapped address, from /proc/self/pagemap. */
+static u64 page_pfn(void *addr)
+{
+	u64 entry = read_u64_at("/proc/self/pagemap",
+				(unsigned long)addr / page_size * sizeof(u64));
+
+	TEST_ASSERT(entry & BIT_ULL(63), "Page at %p is not present", addr);
+	TEST_ASSERT(entry & GENMASK_ULL(54, 0),
+		    "No PFN in /proc/self/pagemap (needs CAP_SYS_ADMIN)");
+	return entry & GENMASK_ULL(54, 0);
+}
+
+static void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno = %d", path, errno);
+	TEST_ASSERT(write(fd, val, strlen(val)) == strlen(val),
+		    "Writing '%s' to %s failed, errno = %d (%s)", val, path,
+		    errno, strerror(errno));
+	close(fd);
+}
+
+static void read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t len;
+
+	TEST_ASSERT(fd >= 0, "open(%s) failed, errno = %d", path, errno);
+	len = read(fd, buf, size - 1);
+	TEST_ASSERT(len > 0, "Reading %s failed, errno = %d", path, errno);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	close(fd);
+}
+
+static long read_vmstat(const char *name)
+{
+	size_t len = strlen(name);
+	char line[128];
+	long val = -1;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	TEST_ASSERT(f, "Cannot open /proc/vmstat");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			val = atol(line + len + 1);
+	fclose(f);
+	TEST_ASSERT(val >= 0, "No %s in /proc/vmstat", name);
+	return val;
+}
+
+/* Free memory of @node in blocks of order 9 or more, counted in order-9 units. */
+static long free_order9_blocks(int node)
+{
+	char line[512];
+	long blocks = 0;
+	FILE *f = fopen("/proc/buddyinfo", "r");
+
+	TEST_ASSERT(f, "Cannot open /proc/buddyinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *end;
+		int n, order;
+
+		if (sscanf(line, "Node %d,", &n) != 1 || n != node)
+			continue;
+		p = strstr(line, "zone");
+		TEST_ASSERT(p, "Bad /proc/buddyinfo line: %s", line);
+		p += 4;
+		while (*p == ' ')
+			p++;
+		p = strchr(p, ' ');	/* skip the zone name */
+		for (order = 0; p; order++) {
+			long count = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (order >= 9)
+				blocks += count << (order - 9);
+			p = end;
+		}
+	}
+	fclose(f);
+	return blocks;
+}
+
+static void compact_node(int node)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/compact", node);
+	write_file(path, "1");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile @pct of @v[0..@n), which gets sorted. */
+static double percentile(double *v, int n, int pct)
+{
+	int rank = (pct * n + 99) / 100;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[rank ? rank - 1 : 0];
+}
+
+/* ---- demo ---- */
+
+struct loop_arg {
+	struct region *r;
+	struct ucall uc;
+	u64 cmd;
+	bool done;
+};
+
+static void *vcpu_loop(void *data)
+{
+	struct loop_arg *arg = data;
+
+	vcpu_run(arg->r->vcpu);
+	arg->cmd = get_ucall(arg->r->vcpu, &arg->uc);
+	WRITE_ONCE(arg->done, true);
+	return NULL;
+}
+
+static void phase_demo(u64 nr_pages, int rounds)
+{
+	struct loop_arg arg = {};
+	struct region r;
+	pthread_t thread;
+	u64 pfn[4], samples[4] = { 0, 1, nr_pages / 2, nr_pages - 1 };
+	int round, i, node, calls;
+	u64 passes;
+	double t;
+
+	printf("\n== demo: a running guest's memory moves between node %d and node %d\n",
+	       node_a, node_b);
+	region_create(&r, GMEM_MOVABLE, nr_pages, node_a);
+	touch(&r, 1, 0, 1, true);
+	printf("VM with 1 vCPU and %lu MiB of movable guest_memfd (%lu pages) on node %d\n",
+	       nr_pages * page_size >> 20, nr_pages, node_a);
+	printf("the vCPU now checks and rewrites the first and last word of every page, in a loop\n");
+
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_cmd, CMD_LOOP);
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_gen, 2);
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_nr_pages, nr_pages);
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_first, 0);
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_step, 1);
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_sparse, 1);
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_psize, page_size);
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_stop, 0);
+	arg.r = &r;
+	pthread_create(&thread, NULL, vcpu_loop, &arg);
+
+	for (round = 1; round <= rounds; round++) {
+		node = round % 2 ? node_b : node_a;
+		for (i = 0; i < 4; i++)
+			pfn[i] = page_pfn(r.pages[samples[i]]);
+		t = now();
+		calls = move_all(r.pages, nr_pages, node);
+		t = now() - t;
+		printf("move %d: all %lu pages to node %d in %.2f s (%d move_pages() calls), guest passes so far: %lu\n",
+		       round, nr_pages, node, t, calls,
+		       SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes));
+		for (i = 0; i < 4; i++)
+			printf("    page %5lu: pfn 0x%lx -> 0x%lx\n", samples[i],
+			       pfn[i], page_pfn(r.pages[samples[i]]));
+	}
+
+	/* Let the guest make two more passes over the pages where they are now. */
+	passes = SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes);
+	while (SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes) < passes + 2 &&
+	       !READ_ONCE(arg.done))
+		usleep(1000);
+	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_stop, 1);
+	pthread_join(thread, NULL);
+	if (arg.cmd == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(arg.uc);
+	TEST_ASSERT(arg.cmd == UCALL_SYNC, "Unexpected ucall %lu", arg.cmd);
+
+	/* The guest's last pass wrote generation 2 + passes - 1. */
+	passes = SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes);
+	host_pass(&r, 2 + passes - 1, true, false, 0, 1, true);
+	printf("the guest made %lu passes, each checking what the previous one wrote: no lost write\n",
+	       passes);
+	printf("the host read the guest's last pass through its own mapping: all %lu pages as written\n",
+	       nr_pages);
+	record("demo", "gmem-movable", "moves", (double)rounds * nr_pages);
+	record("demo", "gmem-movable", "guest_passes", passes);
+	region_destroy(&r);
+}
+
+/* ---- throughput ---- */
+
+static void phase_throughput(u64 nr_pages, int reps)
+{
+	static const enum backend types[] = { ANON, MEMFD, GMEM_MOVABLE };
+	double rate[ARRAY_SIZE(types)][2 * reps], med[ARRAY_SIZE(types)];
+	struct region r[ARRAY_SIZE(types)];
+	int b, rep, dir, node, calls[ARRAY_SIZE(types)] = {};
+	u64 gen = 1;
+	double t;
+
+	printf("\n== throughput: move_pages() of %lu MiB (%lu pages), node %d -> %d -> %d, %d repetitions\n",
+	       nr_pages * page_size >> 20, nr_pages, node_a, node_b, node_a, reps);
+	printf("(before each move every page is written: by the vCPU for guest_memfd, which\n"
+	       " KVM therefore maps and must zap, by the host otherwise; checked after each move)\n");
+
+	for (b = 0; b < ARRAY_SIZE(types); b++) {
+		region_create(&r[b], types[b], nr_pages, node_a);
+		touch(&r[b], gen, 0, 1, false);
+	}
+
+	/* Round robin over the backends, so that drift hits all alike. */
+	for (rep = 0; rep < reps; rep++) {
+		for (dir = 0; dir < 2; dir++) {
+			node = dir ? node_a : node_b;
+			for (b = 0; b < ARRAY_SIZE(types); b++) {
+				t = now();
+				calls[b] += move_all(r[b].pages, nr_pages, node);
+				t = now() - t;
+				rate[b][2 * rep + dir] = nr_pages / t;
+				record("throughput", backend_name[types[b]],
+				       "pages_per_s", nr_pages / t);
+				verify(&r[b], gen, 0, 1, false);
+			}
+			gen++;
+		}
+	}
+
+	printf("%-16s %12s %12s %12s %10s %8s\n", "backend", "median/s", "min/s",
+	       "max/s", "calls", "vs memfd");
+	for (b = 0; b < ARRAY_SIZE(types); b++) {
+		double lo, hi;
+
+		med[b] = percentile(rate[b], 2 * reps, 50);
+		lo = rate[b][0];
+		hi = rate[b][2 * reps - 1];
+		printf("%-16s %12.0f %12.0f %12.0f %10d %8.2f\n",
+		       backend_name[types[b]], med[b], lo, hi, calls[b],
+		       med[b] / med[1]);
+		record("throughput", backend_name[types[b]], "median_pages_per_s",
+		       med[b]);
+		record("throughput", backend_name[types[b]], "ratio_vs_memfd",
+		       med[b] / med[1]);
+		region_destroy(&r[b]);
+	}
+	printf("every move of %lu pages checked: %d moves per backend, no lost or stale page\n",
+	       nr_pages, 2 * reps);
+}
+
+/* ---- compaction and offlining ---- */
+
+struct offline_result {
+	int blocks, offlined, busy, timed_out, other;
+};
+
+/* Memory blocks holding pages of @r (every @step-th from @first). */
+static int region_blocks(struct region *r, u64 first, u64 step, long *blocks,
+			 int max)
+{
+	char buf[64];
+	u64 pages_per_block, i;
+	int n = 0, k;
+
+	read_file("/sys/devices/system/memory/block_size_bytes", buf, sizeof(buf));
+	pages_per_block = strtoull(buf, NULL, 16) / page_size;
+	TEST_ASSERT(pages_per_block, "Bad memory block size '%s'", buf);
+
+	for (i = first; i < r->nr_pages; i += step) {
+		long blk = page_pfn(r->pages[i]) / pages_per_block;
+
+		for (k = 0; k < n && blocks[k] != blk; k++)
+			;
+		if (k == n) {
+			TEST_ASSERT(n < max, "Region spans too many memory blocks");
+			blocks[n++] = blk;
+		}
+	}
+	return n;
+}
+
+/*
+ * Offline memory block @blk in a child, which is killed after @timeout
+ * seconds: offlining retries the migration of pages that fail to move until
+ * it is interrupted.  Returns 0, the errno of the write, or ETIMEDOUT.
+ */
+static int try_offline(long blk, int timeout)
+{
+	char path[96];
+	int status, fd, err;
+	double end = now() + timeout;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%ld/state", blk);
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork() failed");
+	if (!pid) {
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			_exit(errno);
+		err = write(fd, "offline", 7) == 7 ? 0 : errno;
+		_exit(err);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return ETIMEDOUT;
+		}
+		usleep(10000);
+	}
+	TEST_ASSERT(WIFEXITED(status), "Offline child of block %ld died", blk);
+	err = WEXITSTATUS(status);
+	if (!err)
+		write_file(path, "online");
+	return err;
+}
+
+static void offline_blocks(struct region *r, u64 first, u64 step, int timeout,
+			   struct offline_result *res)
+{
+	long blocks[256];
+	int i;
+
+	memset(res, 0, sizeof(*res));
+	res->blocks = region_blocks(r, first, step, blocks, ARRAY_SIZE(blocks));
+	for (i = 0; i < res->blocks; i++) {
+		switch (try_offline(blocks[i], timeout)) {
+		case 0:
+			res->offlined++;
+			break;
+		case EBUSY:
+			res->busy++;
+			break;
+		case ETIMEDOUT:
+			res->timed_out++;
+			break;
+		default:
+			res->other++;
+		}
+	}
+}
+
+static void phase_compact_offline(u64 nr_pages, bool do_compact,
+				  bool do_offline, int timeout)
+{
+	static const enum backend types[] = { MEMFD, GMEM_MOVABLE, GMEM_UNMOVABLE };
+	long ideal = nr_pages / 2 / 512, before, after, yield[ARRAY_SIZE(types)];
+	struct offline_result off[ARRAY_SIZE(types)];
+	long fail[ARRAY_SIZE(types)];
+	char saved[16];
+	int b, moved[ARRAY_SIZE(types)];
+	u64 i, *pfns = calloc(nr_pages, sizeof(u64)), step = do_compact ? 2 : 1;
+
+	TEST_ASSERT(pfns, "calloc() failed");
+	read_file("/proc/sys/vm/compact_unevictable_allowed", saved, sizeof(saved));
+	write_file("/proc/sys/vm/compact_unevictable_allowed", "1");
+
+	if (do_compact)
+		printf("\n== compaction: %lu MiB on node %d, every other page punched out, then node %d compacted\n",
+		       nr_pages * page_size >> 20, node_b, node_b);
+	for (b = 0; b < ARRAY_SIZE(types); b++) {
+		struct region r;
+
+		/* Start every backend from a compacted node. */
+		write_file("/proc/sys/vm/drop_caches", "3");
+		compact_node(node_b);
+
+		region_create(&r, types[b], nr_pages, node_b);
+		touch(&r, 1, 0, 1, true);
+
+		if (do_compact) {
+			for (i = 1; i < nr_pages; i += 2)
+				TEST_ASSERT(!fallocate(r.fd, FALLOC_FL_PUNCH_HOLE |
+						       FALLOC_FL_KEEP_SIZE,
+						       i * page_size, page_size),
+					    "Punching page %lu failed, errno = %d", i,
+					    errno);
+			for (i = 0; i < nr_pages; i += 2)
+				pfns[i] = page_pfn(r.pages[i]);
+			before = free_order9_blocks(node_b);
+			compact_node(node_b);
+			after = free_order9_blocks(node_b);
+			yield[b] = after - before;
+			for (i = 0, moved[b] = 0; i < nr_pages; i += 2)
+				moved[b] += pfns[i] != page_pfn(r.pages[i]);
+			verify(&r, 1, 0, 2, true);
+			record("compaction", backend_name[types[b]], "order9_blocks_before", before);
+			record("compaction", backend_name[types[b]], "order9_blocks_after", after);
+			record("compaction", backend_name[types[b]], "order9_blocks_gained", yield[b]);
+			record("compaction", backend_name[types[b]], "pages_moved", moved[b]);
+		}
+
+		if (do_offline) {
+			long failed = read_vmstat("pgmigrate_fail");
+
+			offline_blocks(&r, 0, step, timeout, &off[b]);
+			fail[b] = read_vmstat("pgmigrate_fail") - failed;
+			/* Pages of offlined blocks moved: check them all. */
+			verify(&r, do_compact ? 2 : 1, 0, step, true);
+			record("offline", backend_name[types[b]], "blocks", off[b].blocks);
+			record("offline", backend_name[types[b]], "offlined", off[b].offlined);
+			record("offline", backend_name[types[b]], "fraction",
+			       (double)off[b].offlined / off[b].blocks);
+		}
+		region_destroy(&r);
+	}
+	write_file("/proc/sys/vm/compact_unevictable_allowed", saved);
+
+	if (do_compact) {
+		printf("%-16s %14s %12s %12s\n", "backend", "order-9 gained",
+		       "of ideal", "pages moved");
+		for (b = 0; b < ARRAY_SIZE(types); b++) {
+			printf("%-16s %14ld %11.0f%% %12d\n", backend_name[types[b]],
+			       yield[b], 100.0 * yield[b] / ideal, moved[b]);
+			record("compaction", backend_name[types[b]], "ratio_vs_memfd",
+			       (double)yield[b] / yield[0]);
+		}
+		printf("(ideal: the %ld order-9 blocks that the punched pages add up to; contents checked)\n",
+		       ideal);
+		printf("gmem-movable recovers %.0f%% of what memfd recovers, gmem-unmovable %.0f%%\n",
+		       100.0 * yield[1] / yield[0], 100.0 * yield[2] / yield[0]);
+	}
+
+	if (do_offline) {
+		printf("\n== offlining: memory blocks holding the %s region, offline tried one by one (%d s limit)\n",
+		       do_compact ? "compacted" : "", timeout);
+		printf("%-16s %8s %9s %9s %6s %9s %8s %14s\n", "backend", "blocks",
+		       "offlined", "fraction", "busy", "timed out", "other",
+		       "migrate fails");
+		for (b = 0; b < ARRAY_SIZE(types); b++)
+			printf("%-16s %8d %9d %8.0f%% %6d %9d %8d %14ld\n",
+			       backend_name[types[b]], off[b].blocks,
+			       off[b].offlined,
+			       100.0 * off[b].offlined / off[b].blocks,
+			       off[b].busy, off[b].timed_out, off[b].other,
+			       fail[b]);
+		printf("(busy: pages the kernel cannot move, e.g. its own; timed out: migration kept failing)\n");
+	}
+	free(pfns);
+}
+
+/* ---- guest stall ---- */
+
+static void phase_stall(u64 nr_pages)
+{
+	double moved[MAX_STALL_PAGES / 2], stayed[MAX_STALL_PAGES / 2];
+	void **odd = calloc(nr_pages / 2, sizeof(void *));
+	double us_per_cycle = 1000.0 / guest_tsc_khz;
+	double m50, m99, s50, s99;
+	struct region r;
+	u64 i, gva;
+	int n = nr_pages / 2;
+
+	TEST_ASSERT(odd, "calloc() failed");
+	printf("\n== stall: first guest read of a page after it moved, %lu pages (every other moved)\n",
+	       nr_pages);
+	region_create(&r, GMEM_MOVABLE, nr_pages, node_a);
+	touch(&r, 1, 0, 1, true);
+
+	/* Map every page for the guest and warm the path, then move half. */
+	guest_run(&r, CMD_TIME, 1, 0, 1, true);
+	for (i = 0; i < n; i++)
+		odd[i] = r.pages[2 * i + 1];
+	move_all(odd, n, node_b);
+	guest_run(&r, CMD_TIME, 1, 0, 1, true);
+
+	for (i = 0; i < nr_pages; i++) {
+		gva = (u64)&guest_cycles[i];
+		guest_cycles[i] = *(u64 *)addr_gva2hva(r.vm, gva);
+		if (i % 2)
+			moved[i / 2] = guest_cycles[i] * us_per_cycle;
+		else
+			stayed[i / 2] = guest_cycles[i] * us_per_cycle;
+	}
+	m50 = percentile(moved, n, 50);
+	m99 = percentile(moved, n, 99);
+	s50 = percentile(stayed, n, 50);
+	s99 = percentile(stayed, n, 99);
+	verify(&r, 1, 0, 1, true);
+
+	printf("%-22s %12s %12s\n", "page", "median (us)", "p99 (us)");
+	printf("%-22s %12.2f %12.2f\n", "not moved", s50, s99);
+	printf("%-22s %12.2f %12.2f\n", "moved (fault back in)", m50, m99);
+	printf("a moved page costs the vCPU %.1fx a page that stayed, at the median (guest TSC, %lu kHz)\n",
+	       m50 / s50, guest_tsc_khz);
+	record("stall", "not-moved", "median_us", s50);
+	record("stall", "not-moved", "p99_us", s99);
+	record("stall", "moved", "median_us", m50);
+	record("stall", "moved", "p99_us", m99);
+	region_destroy(&r);
+	free(odd);
+}
+
+/* ---- options ---- */
+
+static bool has_movable_gmem(void)
+{
+	struct kvm_vm *vm;
+	bool ret;
+
+	if (!kvm_has_cap(KVM_CAP_GUEST_MEMFD_FLAGS))
+		return false;
+	vm = vm_create_barebones();
+	ret = vm_check_cap(vm, KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MOVABLE;
+	kvm_vm_free(vm);
+	return ret;
+}
+
+static void usage(const char *name)
+{
+	printf("usage: %s [-a NODE] [-b NODE] [-d MiB] [-s MiB] [-r REPS] [-c MiB]\n"
+	       "          [-n PAGES] [-t SECONDS] [-p PHASES] [-o FILE]\n"
+	       "  -a, -b  the two nodes (default: the first two this task may use)\n"
+	       "  -d      demo: guest_memfd size (default 16)\n"
+	       "  -s      throughput: size per backend (default 64)\n"
+	       "  -r      throughput: repetitions of node a -> b -> a (default 5)\n"
+	       "  -c      compaction and offlining: region size (default 256)\n"
+	       "  -n      stall: pages (default 2048, at most %d)\n"
+	       "  -t      offlining: seconds one block may take (default 5)\n"
+	       "  -p      comma-separated phases (default demo,throughput,compaction,offline,stall)\n"
+	       "  -o      also write results as TSV (phase, backend, metric, value) to FILE\n",
+	       name, MAX_STALL_PAGES);
+}
+
+static unsigned long parse_num(const char *opt, const char *arg,
+			       unsigned long min, unsigned long max)
+{
+	unsigned long val;
+	char *end;
+
+	errno = 0;
+	val = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || val < min || val > max) {
+		fprintf(stderr, "gmem_bench: -%s wants a number from %lu to %lu, not '%s'\n",
+			opt, min, max, arg);
+		exit(KSFT_FAIL);
+	}
+	return val;
+}
+
+/* Whether @node is in the list @list ("0-1,3") of /sys/devices/system/node. */
+static bool node_in_list(const char *list, int node)
+{
+	const char *p = list;
+	char *end;
+	long lo, hi;
+
+	while (*p) {
+		lo = strtol(p, &end, 10);
+		hi = *end == '-' ? strtol(end + 1, &end, 10) : lo;
+		if (node >= lo && node <= hi)
+			return true;
+		if (*end != ',')
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+static void check_nodes(void)
+{
+	char has_memory[256] = "";
+	int node;
+
+	if (!access("/sys/devices/system/node/has_memory", R_OK))
+		read_file("/sys/devices/system/node/has_memory", has_memory,
+			  sizeof(has_memory));
+
+	if (node_a < 0 || node_b < 0) {
+		for (node = 0; node < MAX_NODES; node++) {
+			if (!node_in_list(has_memory, node) ||
+			    node == node_a || node == node_b)
+				continue;
+			if (node_a < 0)
+				node_a = node;
+			else if (node_b < 0)
+				node_b = node;
+		}
+	}
+	if (node_a < 0 || node_b < 0 || node_a == node_b ||
+	    !node_in_list(has_memory, node_a) || !node_in_list(has_memory, node_b)) {
+		fprintf(stderr, "gmem_bench: needs two different nodes with memory; asked for %d and %d, nodes with memory: '%s'\n",
+			node_a, node_b, has_memory);
+		exit(KSFT_FAIL);
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	u64 demo_mib = 16, tput_mib = 64, region_mib = 256, stall_pages = 2048;
+	bool demo = true, tput = true, compact = true, offline = true, stall = true;
+	int reps = 5, timeout = 5, opt;
+	char *phases = NULL, *tok;
+
+	page_size = getpagesize();
+	while ((opt = getopt(argc, argv, "a:b:d:s:r:c:n:t:p:o:h")) != -1) {
+		switch (opt) {
+		case 'a':
+			node_a = parse_num("a", optarg, 0, MAX_NODES - 1);
+			break;
+		case 'b':
+			node_b = parse_num("b", optarg, 0, MAX_NODES - 1);
+			break;
+		case 'd':
+			demo_mib = parse_num("d", optarg, 1, 1024);
+			break;
+		case 's':
+			tput_mib = parse_num("s", optarg, 1, 4096);
+			break;
+		case 'r':
+			reps = parse_num("r", optarg, 1, 1000);
+			break;
+		case 'c':
+			region_mib = parse_num("c", optarg, 4, 4096);
+			break;
+		case 'n':
+			stall_pages = parse_num("n", optarg, 2, MAX_STALL_PAGES);
+			break;
+		case 't':
+			timeout = parse_num("t", optarg, 1, 3600);
+			break;
+		case 'p':
+			phases = optarg;
+			break;
+		case 'o':
+			tsv = fopen(optarg, "w");
+			if (!tsv) {
+				fprintf(stderr, "gmem_bench: cannot write %s: %s\n",
+					optarg, strerror(errno));
+				exit(KSFT_FAIL);
+			}
+			break;
+		case 'h':
+			usage(argv[0]);
+			exit(0);
+		default:
+			usage(argv[0]);
+			exit(KSFT_FAIL);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gmem_bench: unexpected argument '%s'\n", argv[optind]);
+		usage(argv[0]);
+		exit(KSFT_FAIL);
+	}
+	if (phases) {
+		demo = tput = compact = offline = stall = false;
+		for (tok = strtok(phases, ","); tok; tok = strtok(NULL, ",")) {
+			if (!strcmp(tok, "demo"))
+				demo = true;
+			else if (!strcmp(tok, "throughput"))
+				tput = true;
+			else if (!strcmp(tok, "compaction"))
+				compact = true;
+			else if (!strcmp(tok, "offline"))
+				offline = true;
+			else if (!strcmp(tok, "stall"))
+				stall = true;
+			else {
+				fprintf(stderr, "gmem_bench: unknown phase '%s'\n", tok);
+				exit(KSFT_FAIL);
+			}
+		}
+	}
+
+	check_nodes();
+	if (geteuid()) {
+		fprintf(stderr, "gmem_bench: needs root (pagemap PFNs, compaction, offlining)\n");
+		exit(KSFT_FAIL);
+	}
+	if (!has_movable_gmem()) {
+		fprintf(stderr, "gmem_bench: this kernel has no movable guest_memfd (GUEST_MEMFD_FLAG_MOVABLE)\n");
+		exit(KSFT_FAIL);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("gmem_bench: nodes %d and %d, page size %zu\n", node_a, node_b, page_size);
+
+	if (demo)
+		phase_demo(demo_mib * SZ_1M / page_size, 4);
+	if (tput)
+		phase_throughput(tput_mib * SZ_1M / page_size, reps);
+	if (compact || offline)
+		phase_compact_offline(region_mib * SZ_1M / page_size, compact,
+				      offline, timeout);
+	if (stall)
+		phase_stall(stall_pages & ~1ull);
+
+	if (tsv)
+		fclose(tsv);
+	printf("\ngmem_bench: done, every moved page checked\n");
+	return 0;
+}

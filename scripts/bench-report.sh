@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Print what gmem_bench printed in the VM of "make demo", fail if it failed
+# or if the kernel splatted, and plot its results to $RESULTS/bench/bench.png.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+out=$RESULTS/bench
+[ -f "$out/done" ] ||
+	die "the bench VM did not finish (vm.rc: $(cat "$out/vm.rc" 2>/dev/null || echo none)); console log: $out/console.log"
+cat "$out/bench.out"
+echo
+
+read -r rc secs <"$out/bench.rc"
+found=$(cat "$out/dmesg.txt" "$out/console.log" | grep -E "$SPLAT_RE" | head -5 || true)
+[ -z "$found" ] || die "kernel splat during the benchmark:
+$found"
+[ "$rc" -eq 0 ] || die "gmem_bench failed (exit $rc after ${secs}s), see $out/bench.out"
+
+"$TOP/scripts/plot-bench.sh" "$out/bench.tsv" "$out/bench.png"
+log "gmem_bench passed in ${secs}s on $(cut -d' ' -f3 "$out/uname.txt"), no kernel splat; plot: $out/bench.png"
