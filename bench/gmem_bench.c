@@ -51,19 +51,28 @@
 #define MOVE_TRIES	100
 
 #define MAX_STALL_PAGES	8192
+#define PHASES		"demo,throughput,compaction,offline,stall"
 #define MAX_NODES	1024
 
 #define MOVABLE		(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED | \
 			 GUEST_MEMFD_FLAG_MOVABLE)
 #define UNMOVABLE	(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)
 
-enum backend { ANON, MEMFD, GMEM_MOVABLE, GMEM_UNMOVABLE, NR_BACKENDS };
+/*
+ * GMEM_UNMAPPED is movable guest_memfd that only the host writes: the guest
+ * never maps it, so migration takes KVM's invalidation but has nothing to
+ * zap.  It tells the cost of the zap and TLB flush from the rest.
+ */
+enum backend {
+	ANON, MEMFD, GMEM_MOVABLE, GMEM_UNMOVABLE, GMEM_UNMAPPED, NR_BACKENDS
+};
 
 static const char * const backend_name[NR_BACKENDS] = {
 	[ANON] = "anon",
 	[MEMFD] = "memfd",
 	[GMEM_MOVABLE] = "gmem-movable",
 	[GMEM_UNMOVABLE] = "gmem-unmovable",
+	[GMEM_UNMAPPED] = "gmem-unmapped",
 };
 
 /* What the guest does when it runs: one command, then GUEST_SYNC. */
@@ -192,6 +201,7 @@ static void record(const char *phase, const char *backend, const char *metric,
 		fprintf(tsv, "%s\t%s\t%s\t%.6g\n", phase, backend, metric, value);
 }
 
+/* Whether the guest maps the pages (and writes and checks them). */
 static bool is_gmem(enum backend type)
 {
 	return type == GMEM_MOVABLE || type == GMEM_UNMOVABLE;
@@ -234,13 +244,13 @@ static void region_create(struct region *r, enum backend type, u64 nr_pages,
 		break;
 	case GMEM_MOVABLE:
 	case GMEM_UNMOVABLE:
-		/* Room for the guest page tables that map the region. */
-		r->vm = __vm_create_with_one_vcpu(&r->vcpu, nr_pages / 256 + 64,
-						  guest_code);
+	case GMEM_UNMAPPED:
+		/* Memslot 0 gets room for the page tables that map the region. */
+		r->vm = __vm_create_with_one_vcpu(&r->vcpu, nr_pages, guest_code);
 		TEST_ASSERT(r->vm->page_size == page_size,
 			    "Guest and host page sizes differ");
-		r->fd = vm_create_guest_memfd(r->vm, size, type == GMEM_MOVABLE ?
-					      MOVABLE : UNMOVABLE);
+		r->fd = vm_create_guest_memfd(r->vm, size, type == GMEM_UNMOVABLE ?
+					      UNMOVABLE : MOVABLE);
 		vm_set_user_memory_region2(r->vm, GMEM_SLOT, KVM_MEM_GUEST_MEMFD,
 					   GMEM_GPA, size, NULL, r->fd, 0);
 		virt_map(r->vm, GMEM_GPA, GMEM_GPA, nr_pages);
@@ -501,12 +511,50 @@ static long free_order9_blocks(int node)
 	return blocks;
 }
 
+/* MemFree of @node, in bytes. */
+static u64 node_free_bytes(int node)
+{
+	char path[64], line[128];
+	u64 kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", node);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "Cannot open %s", path);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Node %*d MemFree: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	TEST_ASSERT(kb, "No MemFree in %s", path);
+	return kb * 1024;
+}
+
 static void compact_node(int node)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/compact", node);
 	write_file(path, "1");
+}
+
+/*
+ * One pass of compaction often stops far short of what it could do, by a
+ * different amount every time: compact until a pass gains no free order-9
+ * block, at most COMPACT_PASSES times.  Returns the number of passes.
+ */
+#define COMPACT_PASSES	8
+
+static int compact_until_done(int node)
+{
+	long blocks = free_order9_blocks(node), prev;
+	int pass = 0;
+
+	do {
+		prev = blocks;
+		compact_node(node);
+		blocks = free_order9_blocks(node);
+	} while (++pass < COMPACT_PASSES && blocks > prev);
+	return pass;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -560,7 +608,7 @@ static void phase_demo(u64 nr_pages, int rounds)
 	touch(&r, 1, 0, 1, true);
 	printf("VM with 1 vCPU and %lu MiB of movable guest_memfd (%lu pages) on node %d\n",
 	       nr_pages * page_size >> 20, nr_pages, node_a);
-	printf("the vCPU now checks and rewrites the first and last word of every page, in a loop\n");
+	printf("the vCPU checks and rewrites the first and last word of each page, in a loop\n");
 
 	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_cmd, CMD_LOOP);
 	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_gen, 2);
@@ -580,7 +628,7 @@ static void phase_demo(u64 nr_pages, int rounds)
 		t = now();
 		calls = move_all(r.pages, nr_pages, node);
 		t = now() - t;
-		printf("move %d: all %lu pages to node %d in %.2f s (%d move_pages() calls), guest passes so far: %lu\n",
+		printf("move %d: %lu pages to node %d in %.2f s (%d calls), guest passes: %lu\n",
 		       round, nr_pages, node, t, calls,
 		       SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes));
 		for (i = 0; i < 4; i++)
@@ -602,9 +650,9 @@ static void phase_demo(u64 nr_pages, int rounds)
 	/* The guest's last pass wrote generation 2 + passes - 1. */
 	passes = SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes);
 	host_pass(&r, 2 + passes - 1, true, false, 0, 1, true);
-	printf("the guest made %lu passes, each checking what the previous one wrote: no lost write\n",
+	printf("the guest made %lu passes, each checking the one before: no lost write\n",
 	       passes);
-	printf("the host read the guest's last pass through its own mapping: all %lu pages as written\n",
+	printf("the host checked the guest's last pass: all %lu pages as written\n",
 	       nr_pages);
 	record("demo", "gmem-movable", "moves", (double)rounds * nr_pages);
 	record("demo", "gmem-movable", "guest_passes", passes);
@@ -615,17 +663,20 @@ static void phase_demo(u64 nr_pages, int rounds)
 
 static void phase_throughput(u64 nr_pages, int reps)
 {
-	static const enum backend types[] = { ANON, MEMFD, GMEM_MOVABLE };
+	static const enum backend types[] = {
+		ANON, MEMFD, GMEM_UNMAPPED, GMEM_MOVABLE
+	};
 	double rate[ARRAY_SIZE(types)][2 * reps], med[ARRAY_SIZE(types)];
 	struct region r[ARRAY_SIZE(types)];
 	int b, rep, dir, node, calls[ARRAY_SIZE(types)] = {};
 	u64 gen = 1;
 	double t;
 
-	printf("\n== throughput: move_pages() of %lu MiB (%lu pages), node %d -> %d -> %d, %d repetitions\n",
+	printf("\n== throughput: move_pages() of %lu MiB (%lu pages), %d -> %d -> %d, %d times\n",
 	       nr_pages * page_size >> 20, nr_pages, node_a, node_b, node_a, reps);
-	printf("(before each move every page is written: by the vCPU for guest_memfd, which\n"
-	       " KVM therefore maps and must zap, by the host otherwise; checked after each move)\n");
+	printf("(before each move every page is written: by the vCPU for gmem-movable,\n"
+	       " which KVM therefore maps and must zap, by the host otherwise; gmem-unmapped\n"
+	       " is movable guest_memfd the guest never maps; every word checked after each move)\n");
 
 	for (b = 0; b < ARRAY_SIZE(types); b++) {
 		region_create(&r[b], types[b], nr_pages, node_a);
@@ -649,14 +700,15 @@ static void phase_throughput(u64 nr_pages, int reps)
 		}
 	}
 
+	for (b = 0; b < ARRAY_SIZE(types); b++)
+		med[b] = percentile(rate[b], 2 * reps, 50);
+
 	printf("%-16s %12s %12s %12s %10s %8s\n", "backend", "median/s", "min/s",
 	       "max/s", "calls", "vs memfd");
 	for (b = 0; b < ARRAY_SIZE(types); b++) {
-		double lo, hi;
+		/* Sorted by percentile(). */
+		double lo = rate[b][0], hi = rate[b][2 * reps - 1];
 
-		med[b] = percentile(rate[b], 2 * reps, 50);
-		lo = rate[b][0];
-		hi = rate[b][2 * reps - 1];
 		printf("%-16s %12.0f %12.0f %12.0f %10d %8.2f\n",
 		       backend_name[types[b]], med[b], lo, hi, calls[b],
 		       med[b] / med[1]);
@@ -668,6 +720,10 @@ static void phase_throughput(u64 nr_pages, int reps)
 	}
 	printf("every move of %lu pages checked: %d moves per backend, no lost or stale page\n",
 	       nr_pages, 2 * reps);
+	/* Per page, from the medians: what guest_memfd adds to memfd. */
+	printf("per page: memfd %.1f us; guest_memfd adds %.1f us, of which %.1f us for\n"
+	       "zapping the guest's mapping (gmem-movable vs gmem-unmapped)\n",
+	       1e6 / med[1], 1e6 / med[3] - 1e6 / med[1], 1e6 / med[3] - 1e6 / med[2]);
 }
 
 /* ---- compaction and offlining ---- */
@@ -704,7 +760,7 @@ static int region_blocks(struct region *r, u64 first, u64 step, long *blocks,
 /*
  * Offline memory block @blk in a child, which is killed after @timeout
  * seconds: offlining retries the migration of pages that fail to move until
- * it is interrupted.  Returns 0, the errno of the write, or ETIMEDOUT.
+ * it is interrupted.  Returns 0, -errno of the write, or -ETIMEDOUT.
  */
 static int try_offline(long blk, int timeout)
 {
@@ -727,7 +783,7 @@ static int try_offline(long blk, int timeout)
 		if (now() > end) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			return ETIMEDOUT;
+			return -ETIMEDOUT;
 		}
 		usleep(10000);
 	}
@@ -735,7 +791,7 @@ static int try_offline(long blk, int timeout)
 	err = WEXITSTATUS(status);
 	if (!err)
 		write_file(path, "online");
-	return err;
+	return -err;
 }
 
 static void offline_blocks(struct region *r, u64 first, u64 step, int timeout,
@@ -751,10 +807,10 @@ static void offline_blocks(struct region *r, u64 first, u64 step, int timeout,
 		case 0:
 			res->offlined++;
 			break;
-		case EBUSY:
+		case -EBUSY:
 			res->busy++;
 			break;
-		case ETIMEDOUT:
+		case -ETIMEDOUT:
 			res->timed_out++;
 			break;
 		default:
@@ -763,25 +819,66 @@ static void offline_blocks(struct region *r, u64 first, u64 step, int timeout,
 	}
 }
 
-static void phase_compact_offline(u64 nr_pages, bool do_compact,
+/*
+ * How many 2 MiB huge pages @node can give now: the kernel allocates them
+ * one by one, compacting and retrying for each, and stops at the first it
+ * cannot get.  They are freed again before returning.
+ */
+static long alloc_huge_pages(int node, long want)
+{
+	char path[96], buf[32];
+	long got;
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages",
+		 node);
+	snprintf(buf, sizeof(buf), "%ld", want);
+	write_file(path, buf);
+	read_file(path, buf, sizeof(buf));
+	got = atol(buf);
+	write_file(path, "0");
+	return got;
+}
+
+/*
+ * Compaction moves pages from the bottom of a zone into free pages at its
+ * top, so a fragmented region only yields free blocks if it cannot be
+ * sidestepped: by default the region fills node B but for a margin.
+ */
+#define COMPACT_MARGIN	(192ull << 20)
+
+static void phase_compact_offline(u64 region_mib, bool do_compact,
 				  bool do_offline, int timeout)
 {
 	static const enum backend types[] = { MEMFD, GMEM_MOVABLE, GMEM_UNMOVABLE };
-	long ideal = nr_pages / 2 / 512, before, after, yield[ARRAY_SIZE(types)];
+	long before, after, ideal, yield[ARRAY_SIZE(types)], huge[ARRAY_SIZE(types)];
 	struct offline_result off[ARRAY_SIZE(types)];
 	long fail[ARRAY_SIZE(types)];
 	char saved[16];
-	int b, moved[ARRAY_SIZE(types)];
-	u64 i, *pfns = calloc(nr_pages, sizeof(u64)), step = do_compact ? 2 : 1;
+	int b, moved[ARRAY_SIZE(types)], passes[ARRAY_SIZE(types)];
+	u64 i, *pfns, step = do_compact ? 2 : 1, nr_pages, size;
 
+	write_file("/proc/sys/vm/drop_caches", "3");
+	compact_node(node_b);
+	size = region_mib << 20;
+	if (!size) {
+		size = node_free_bytes(node_b);
+		TEST_ASSERT(size > COMPACT_MARGIN + (64ull << 20),
+			    "Node %d has only %lu MiB free", node_b, size >> 20);
+		size = (size - COMPACT_MARGIN) & ~(u64)(SZ_2M - 1);
+	}
+	nr_pages = size / page_size;
+	ideal = nr_pages / 2 / 512;
+	pfns = calloc(nr_pages, sizeof(u64));
 	TEST_ASSERT(pfns, "calloc() failed");
 	read_file("/proc/sys/vm/compact_unevictable_allowed", saved, sizeof(saved));
 	write_file("/proc/sys/vm/compact_unevictable_allowed", "1");
 
 	if (do_compact)
-		printf("\n== compaction: %lu MiB on node %d, every other page punched out, then node %d compacted\n",
-		       nr_pages * page_size >> 20, node_b, node_b);
+		printf("\n== compaction: %lu MiB on node %d, every other page punched out\n",
+		       nr_pages * page_size >> 20, node_b);
 	for (b = 0; b < ARRAY_SIZE(types); b++) {
+		const char *name = backend_name[types[b]];
 		struct region r;
 
 		/* Start every backend from a compacted node. */
@@ -801,16 +898,19 @@ static void phase_compact_offline(u64 nr_pages, bool do_compact,
 			for (i = 0; i < nr_pages; i += 2)
 				pfns[i] = page_pfn(r.pages[i]);
 			before = free_order9_blocks(node_b);
-			compact_node(node_b);
+			passes[b] = compact_until_done(node_b);
 			after = free_order9_blocks(node_b);
 			yield[b] = after - before;
 			for (i = 0, moved[b] = 0; i < nr_pages; i += 2)
 				moved[b] += pfns[i] != page_pfn(r.pages[i]);
+			/* Beyond the free blocks there were before compaction. */
+			huge[b] = alloc_huge_pages(node_b, before + ideal + 64) - before;
 			verify(&r, 1, 0, 2, true);
-			record("compaction", backend_name[types[b]], "order9_blocks_before", before);
-			record("compaction", backend_name[types[b]], "order9_blocks_after", after);
-			record("compaction", backend_name[types[b]], "order9_blocks_gained", yield[b]);
-			record("compaction", backend_name[types[b]], "pages_moved", moved[b]);
+			record("compaction", name, "order9_blocks_before", before);
+			record("compaction", name, "order9_blocks_after", after);
+			record("compaction", name, "order9_blocks_gained", yield[b]);
+			record("compaction", name, "pages_moved", moved[b]);
+			record("compaction", name, "huge_pages_gained", huge[b]);
 		}
 
 		if (do_offline) {
@@ -820,9 +920,9 @@ static void phase_compact_offline(u64 nr_pages, bool do_compact,
 			fail[b] = read_vmstat("pgmigrate_fail") - failed;
 			/* Pages of offlined blocks moved: check them all. */
 			verify(&r, do_compact ? 2 : 1, 0, step, true);
-			record("offline", backend_name[types[b]], "blocks", off[b].blocks);
-			record("offline", backend_name[types[b]], "offlined", off[b].offlined);
-			record("offline", backend_name[types[b]], "fraction",
+			record("offline", name, "blocks", off[b].blocks);
+			record("offline", name, "offlined", off[b].offlined);
+			record("offline", name, "fraction",
 			       (double)off[b].offlined / off[b].blocks);
 		}
 		region_destroy(&r);
@@ -830,23 +930,29 @@ static void phase_compact_offline(u64 nr_pages, bool do_compact,
 	write_file("/proc/sys/vm/compact_unevictable_allowed", saved);
 
 	if (do_compact) {
-		printf("%-16s %14s %12s %12s\n", "backend", "order-9 gained",
-		       "of ideal", "pages moved");
+		TEST_ASSERT(huge[0] > 0,
+			    "No huge page to gain from memfd either: the region did not fragment node %d (try a larger -c)",
+			    node_b);
+		printf("%-16s %12s %8s %12s %12s %10s\n", "backend", "order-9 free",
+		       "passes", "pages moved", "huge pages", "of ideal");
 		for (b = 0; b < ARRAY_SIZE(types); b++) {
-			printf("%-16s %14ld %11.0f%% %12d\n", backend_name[types[b]],
-			       yield[b], 100.0 * yield[b] / ideal, moved[b]);
+			printf("%-16s %12ld %8d %12d %12ld %9.0f%%\n",
+			       backend_name[types[b]], yield[b], passes[b], moved[b],
+			       huge[b], 100.0 * huge[b] / ideal);
 			record("compaction", backend_name[types[b]], "ratio_vs_memfd",
-			       (double)yield[b] / yield[0]);
+			       (double)huge[b] / huge[0]);
 		}
-		printf("(ideal: the %ld order-9 blocks that the punched pages add up to; contents checked)\n",
-		       ideal);
-		printf("gmem-movable recovers %.0f%% of what memfd recovers, gmem-unmovable %.0f%%\n",
-		       100.0 * yield[1] / yield[0], 100.0 * yield[2] / yield[0]);
+		printf("(order-9 free: blocks freed by compaction, run until a pass gains\n"
+		       " nothing; huge pages: 2 MiB pages the kernel could then allocate on\n"
+		       " the node, beyond the free blocks before; ideal: the %ld blocks that\n"
+		       " the punched pages add up to)\n", ideal);
+		printf("huge pages: gmem-movable gets %.0f%% of memfd's, gmem-unmovable %.0f%%\n",
+		       100.0 * huge[1] / huge[0], 100.0 * huge[2] / huge[0]);
 	}
 
 	if (do_offline) {
-		printf("\n== offlining: memory blocks holding the %s region, offline tried one by one (%d s limit)\n",
-		       do_compact ? "compacted" : "", timeout);
+		printf("\n== offlining: the memory blocks holding the %sregion (%d s each)\n",
+		       do_compact ? "compacted " : "", timeout);
 		printf("%-16s %8s %9s %9s %6s %9s %8s %14s\n", "backend", "blocks",
 		       "offlined", "fraction", "busy", "timed out", "other",
 		       "migrate fails");
@@ -857,7 +963,8 @@ static void phase_compact_offline(u64 nr_pages, bool do_compact,
 			       100.0 * off[b].offlined / off[b].blocks,
 			       off[b].busy, off[b].timed_out, off[b].other,
 			       fail[b]);
-		printf("(busy: pages the kernel cannot move, e.g. its own; timed out: migration kept failing)\n");
+		printf("(busy: pages that cannot move, e.g. the kernel's;\n"
+		       " timed out: migration kept failing)\n");
 	}
 	free(pfns);
 }
@@ -875,7 +982,7 @@ static void phase_stall(u64 nr_pages)
 	int n = nr_pages / 2;
 
 	TEST_ASSERT(odd, "calloc() failed");
-	printf("\n== stall: first guest read of a page after it moved, %lu pages (every other moved)\n",
+	printf("\n== stall: a vCPU's first read of a page after it moved (%lu pages, half moved)\n",
 	       nr_pages);
 	region_create(&r, GMEM_MOVABLE, nr_pages, node_a);
 	touch(&r, 1, 0, 1, true);
@@ -904,7 +1011,7 @@ static void phase_stall(u64 nr_pages)
 	printf("%-22s %12s %12s\n", "page", "median (us)", "p99 (us)");
 	printf("%-22s %12.2f %12.2f\n", "not moved", s50, s99);
 	printf("%-22s %12.2f %12.2f\n", "moved (fault back in)", m50, m99);
-	printf("a moved page costs the vCPU %.1fx a page that stayed, at the median (guest TSC, %lu kHz)\n",
+	printf("a moved page costs %.1fx a page that stayed (medians; guest TSC %lu kHz)\n",
 	       m50 / s50, guest_tsc_khz);
 	record("stall", "not-moved", "median_us", s50);
 	record("stall", "not-moved", "p99_us", s99);
@@ -931,16 +1038,16 @@ static bool has_movable_gmem(void)
 
 static void usage(const char *name)
 {
-	printf("usage: %s [-a NODE] [-b NODE] [-d MiB] [-s MiB] [-r REPS] [-c MiB]\n"
+	printf("Usage: %s [-a NODE] [-b NODE] [-d MiB] [-s MiB] [-r REPS] [-c MiB]\n"
 	       "          [-n PAGES] [-t SECONDS] [-p PHASES] [-o FILE]\n"
 	       "  -a, -b  the two nodes (default: the first two this task may use)\n"
 	       "  -d      demo: guest_memfd size (default 16)\n"
 	       "  -s      throughput: size per backend (default 64)\n"
 	       "  -r      throughput: repetitions of node a -> b -> a (default 5)\n"
-	       "  -c      compaction and offlining: region size (default 256)\n"
+	       "  -c      compaction and offlining: region size (default: node b's free memory - 192)\n"
 	       "  -n      stall: pages (default 2048, at most %d)\n"
 	       "  -t      offlining: seconds one block may take (default 5)\n"
-	       "  -p      comma-separated phases (default demo,throughput,compaction,offline,stall)\n"
+	       "  -p      comma-separated phases (default " PHASES ")\n"
 	       "  -o      also write results as TSV (phase, backend, metric, value) to FILE\n",
 	       name, MAX_STALL_PAGES);
 }
@@ -959,6 +1066,18 @@ static unsigned long parse_num(const char *opt, const char *arg,
 		exit(KSFT_FAIL);
 	}
 	return val;
+}
+
+/* Whether @word is one of the comma-separated words of @list. */
+static bool strstr_word(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)); p += len)
+		if ((p == list || p[-1] == ',') && (!p[len] || p[len] == ','))
+			return true;
+	return false;
 }
 
 /* Whether @node is in the list @list ("0-1,3") of /sys/devices/system/node. */
@@ -1002,7 +1121,7 @@ static void check_nodes(void)
 	}
 	if (node_a < 0 || node_b < 0 || node_a == node_b ||
 	    !node_in_list(has_memory, node_a) || !node_in_list(has_memory, node_b)) {
-		fprintf(stderr, "gmem_bench: needs two different nodes with memory; asked for %d and %d, nodes with memory: '%s'\n",
+		fprintf(stderr, "gmem_bench: needs two nodes with memory, not %d, %d (have '%s')\n",
 			node_a, node_b, has_memory);
 		exit(KSFT_FAIL);
 	}
@@ -1010,9 +1129,11 @@ static void check_nodes(void)
 
 int main(int argc, char *argv[])
 {
-	u64 demo_mib = 16, tput_mib = 64, region_mib = 256, stall_pages = 2048;
-	bool demo = true, tput = true, compact = true, offline = true, stall = true;
+	u64 demo_mib = 16, tput_mib = 64, region_mib = 0, stall_pages = 2048;
+	bool demo = true, tput = true, compact = true, offline = true;
+	bool stall = true;
 	int reps = 5, timeout = 5, opt;
+	unsigned long mask[MAX_NODES / 64] = {};
 	char *phases = NULL, *tok;
 
 	page_size = getpagesize();
@@ -1067,23 +1188,16 @@ int main(int argc, char *argv[])
 		exit(KSFT_FAIL);
 	}
 	if (phases) {
-		demo = tput = compact = offline = stall = false;
-		for (tok = strtok(phases, ","); tok; tok = strtok(NULL, ",")) {
-			if (!strcmp(tok, "demo"))
-				demo = true;
-			else if (!strcmp(tok, "throughput"))
-				tput = true;
-			else if (!strcmp(tok, "compaction"))
-				compact = true;
-			else if (!strcmp(tok, "offline"))
-				offline = true;
-			else if (!strcmp(tok, "stall"))
-				stall = true;
-			else {
+		demo = strstr_word(phases, "demo");
+		tput = strstr_word(phases, "throughput");
+		compact = strstr_word(phases, "compaction");
+		offline = strstr_word(phases, "offline");
+		stall = strstr_word(phases, "stall");
+		for (tok = strtok(phases, ","); tok; tok = strtok(NULL, ","))
+			if (!strstr_word(PHASES, tok)) {
 				fprintf(stderr, "gmem_bench: unknown phase '%s'\n", tok);
 				exit(KSFT_FAIL);
 			}
-		}
 	}
 
 	check_nodes();
@@ -1092,9 +1206,13 @@ int main(int argc, char *argv[])
 		exit(KSFT_FAIL);
 	}
 	if (!has_movable_gmem()) {
-		fprintf(stderr, "gmem_bench: this kernel has no movable guest_memfd (GUEST_MEMFD_FLAG_MOVABLE)\n");
+		fprintf(stderr, "gmem_bench: no GUEST_MEMFD_FLAG_MOVABLE in this kernel\n");
 		exit(KSFT_FAIL);
 	}
+	/* Everything but the regions measured stays off node b. */
+	mask[node_a / 64] = BIT_ULL(node_a % 64);
+	TEST_ASSERT(!set_mempolicy(MPOL_PREFERRED, mask, MAX_NODES),
+		    "set_mempolicy() failed, errno = %d", errno);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("gmem_bench: nodes %d and %d, page size %zu\n", node_a, node_b, page_size);
 
@@ -1103,8 +1221,7 @@ int main(int argc, char *argv[])
 	if (tput)
 		phase_throughput(tput_mib * SZ_1M / page_size, reps);
 	if (compact || offline)
-		phase_compact_offline(region_mib * SZ_1M / page_size, compact,
-				      offline, timeout);
+		phase_compact_offline(region_mib, compact, offline, timeout);
 	if (stall)
 		phase_stall(stall_pages & ~1ull);
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Plot the results of one gmem_bench run (its TSV: phase, backend, metric,
-# value) as a PNG with four panels: move_pages() throughput, order-9 blocks
-# recovered by compaction, memory blocks offlined, and the vCPU's first-access
+# value) as a PNG with four panels: move_pages() throughput, huge pages
+# gained after compaction, memory blocks offlined, and the vCPU's first-access
 # stall.
 #
 # Usage: plot-bench.sh BENCH.TSV OUT.PNG
@@ -27,17 +27,33 @@ pick()
 		"$tsv" >>"$tmp/$3"
 }
 pick throughput median_pages_per_s tput
-pick compaction order9_blocks_gained compact
+pick compaction huge_pages_gained compact
 pick offline fraction offline
 pick stall median_us stall not-moved not-moved-p50
 pick stall p99_us stall not-moved not-moved-p99
 pick stall median_us stall moved moved-p50
 pick stall p99_us stall moved moved-p99
-for f in tput compact offline stall; do
-	[ -s "$tmp/$f" ] || die "$tsv has no results for the $f panel"
-done
+[ -s "$tmp/tput" ] || [ -s "$tmp/compact" ] || [ -s "$tmp/offline" ] ||
+	[ -s "$tmp/stall" ] || die "$tsv has no results to plot"
 
-gnuplot <<EOG
+# panel FILE TITLE YLABEL Y-EXPR LABEL-FORMAT: one bar chart, or an empty
+# cell for a phase that did not run.
+panel()
+{
+	if [ ! -s "$tmp/$1" ]; then
+		printf 'set multiplot next\n'
+		return
+	fi
+	cat <<EOP
+set title "$2"
+set ylabel "$3"
+plot "$tmp/$1" using 0:($4):xtic(1) with boxes notitle, \\
+     "" using 0:($4):(sprintf("$5", $4)) with labels offset 0,0.7 notitle
+EOP
+}
+
+{
+	cat <<EOG
 set terminal pngcairo size 1200,900 font "sans,11" noenhanced
 set output "$png"
 set offsets 0, 0, graph 0.1, 0
@@ -46,24 +62,12 @@ set boxwidth 0.6
 set yrange [0:*]
 set grid ytics
 set multiplot layout 2,2 title "movable guest_memfd, measured in one VM run (QEMU TCG: compare ratios, not absolute values)"
-set title "move_pages() throughput (median)"
-set ylabel "pages/s"
-plot "$tmp/tput" using 0:2:xtic(1) with boxes notitle, \
-     "" using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle
-set title "order-9 blocks recovered by compaction"
-set ylabel "blocks"
-plot "$tmp/compact" using 0:2:xtic(1) with boxes notitle, \
-     "" using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle
-set title "memory blocks holding the region that went offline"
-set ylabel "%"
-set yrange [0:115]
-plot "$tmp/offline" using 0:(100*\$2):xtic(1) with boxes notitle, \
-     "" using 0:(100*\$2):(sprintf("%.0f%%", 100*\$2)) with labels offset 0,0.7 notitle
-set title "vCPU first access to a page (guest_memfd)"
-set ylabel "microseconds"
-set yrange [0:*]
-plot "$tmp/stall" using 0:2:xtic(1) with boxes notitle, \
-     "" using 0:2:(sprintf("%.1f", \$2)) with labels offset 0,0.7 notitle
-unset multiplot
 EOG
+	panel tput "move_pages() throughput (median)" "pages/s" '$2' "%.0f"
+	panel compact "2 MiB huge pages gained after fragmenting a node" "huge pages" '$2' "%.0f"
+	panel offline "memory blocks holding the region that went offline" "%" '100*$2' "%.0f%%"
+	panel stall "vCPU first access to a page (guest_memfd)" "microseconds" '$2' "%.1f"
+	echo "unset multiplot"
+} >"$tmp/plot.gp"
+gnuplot "$tmp/plot.gp"
 log "wrote $png"
