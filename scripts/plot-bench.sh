@@ -61,6 +61,7 @@ set style fill solid 0.6 border -1
 set boxwidth 0.6
 set yrange [0:*]
 set grid ytics
+set xtics font ",9"
 set multiplot layout 2,2 title "movable guest_memfd, measured in one VM run (QEMU TCG: compare ratios, not absolute values)"
 EOG
 	panel tput "move_pages() throughput (median)" "pages/s" '$2' "%.0f"
