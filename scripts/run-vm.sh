@@ -6,7 +6,8 @@
 # sockets in two NUMA nodes, and run scripts/guest-run.sh in it (the KVM
 # selftests), or for KIND "bench" scripts/guest-bench.sh (the benchmark).
 # Results go to $RESULTS/KIND; a VM that does not finish in VM_TIMEOUT
-# seconds is killed.
+# seconds is killed.  KERNEL=path/to/bzImage boots another kernel (a scratch
+# build, say) in place of the one of KIND.
 #
 # Usage: run-vm.sh patched|base [TEST...]
 #        run-vm.sh bench [GMEM_BENCH_OPTION...]
@@ -16,7 +17,7 @@ need_cmds vng qemu-system-x86_64 timeout
 
 kind=${1:-patched}
 shift || true
-kernel=$(tree_for "$kind")/arch/x86/boot/bzImage
+kernel=${KERNEL:-$(tree_for "$kind")/arch/x86/boot/bzImage}
 sdir=$TREE/tools/testing/selftests/kvm
 out=$RESULTS/$kind
 timeout=${VM_TIMEOUT:-3600}
@@ -32,7 +33,7 @@ fi
 
 rm -rf "$out"
 mkdir -p "$out"
-log "booting $kind kernel, results in $out (timeout ${timeout}s)"
+log "booting $kernel ($kind), results in $out (timeout ${timeout}s)"
 start=$SECONDS
 rc=0
 # The guest's memory must match the NUMA nodes' sum; 2 sockets with one CPU
