@@ -52,6 +52,8 @@ plot "$tmp/$1" using 0:($4):xtic(1) with boxes notitle, \\
 EOP
 }
 
+# '$2' in the panel lines is gnuplot's column 2, not a shell variable.
+# shellcheck disable=SC2016
 {
 	cat <<EOG
 set terminal pngcairo size 1200,900 font "sans,11" noenhanced
