@@ -11,6 +11,10 @@ TESTS ?=
 # Options for gmem_bench in make demo, e.g. BENCH_ARGS="-p throughput -r 3".
 BENCH_ARGS ?=
 
+# The stages of a target run in order, one at a time (one kernel build or VM
+# at a time on a 2-core machine), even under make -j.
+.NOTPARALLEL:
+
 .PHONY: demo check baseline setup kernel-tree apply kernel base-kernel \
 	bench-kernel selftests bench run run-base run-bench results \
 	results-base bench-report series build-matrix help

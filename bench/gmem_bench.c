@@ -47,6 +47,9 @@
 #define GMEM_GPA	SZ_4G
 #define GMEM_SLOT	1
 
+/* How long the demo waits for the guest to make its last passes. */
+#define DEMO_WAIT_SECONDS	120
+
 /* move_pages() fails pages with transient references: retry them. */
 #define MOVE_TRIES	100
 
@@ -619,7 +622,8 @@ static void phase_demo(u64 nr_pages, int rounds)
 	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_psize, page_size);
 	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_stop, 0);
 	arg.r = &r;
-	pthread_create(&thread, NULL, vcpu_loop, &arg);
+	TEST_ASSERT(!pthread_create(&thread, NULL, vcpu_loop, &arg),
+		    "pthread_create() failed");
 
 	for (round = 1; round <= rounds; round++) {
 		node = round % 2 ? node_b : node_a;
@@ -638,9 +642,13 @@ static void phase_demo(u64 nr_pages, int rounds)
 
 	/* Let the guest make two more passes over the pages where they are now. */
 	passes = SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes);
+	t = now() + DEMO_WAIT_SECONDS;
 	while (SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes) < passes + 2 &&
-	       !READ_ONCE(arg.done))
+	       !READ_ONCE(arg.done)) {
+		TEST_ASSERT(now() < t, "The guest made no pass in %d s",
+			    DEMO_WAIT_SECONDS);
 		usleep(1000);
+	}
 	WRITE_AND_SYNC_TO_GUEST(r.vm, guest_stop, 1);
 	pthread_join(thread, NULL);
 	if (arg.cmd == UCALL_ABORT)
@@ -764,12 +772,14 @@ static int region_blocks(struct region *r, u64 first, u64 step, long *blocks,
  */
 static int try_offline(long blk, int timeout)
 {
-	char path[96];
+	char path[96], state[32];
 	int status, fd, err;
 	double end = now() + timeout;
 	pid_t pid;
 
 	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%ld/state", blk);
+	read_file(path, state, sizeof(state));
+	TEST_ASSERT(!strcmp(state, "online"), "Memory block %ld is %s", blk, state);
 	pid = fork();
 	TEST_ASSERT(pid >= 0, "fork() failed");
 	if (!pid) {
@@ -783,6 +793,10 @@ static int try_offline(long blk, int timeout)
 		if (now() > end) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
+			/* Offlining may have finished just before the kill. */
+			read_file(path, state, sizeof(state));
+			if (!strcmp(state, "offline"))
+				write_file(path, "online");
 			return -ETIMEDOUT;
 		}
 		usleep(10000);
@@ -951,6 +965,9 @@ static void phase_compact_offline(u64 region_mib, bool do_compact,
 	}
 
 	if (do_offline) {
+		TEST_ASSERT(off[0].offlined > 0,
+			    "No memory block holding memfd went offline either (%d busy, %d timed out, %d other errors)",
+			    off[0].busy, off[0].timed_out, off[0].other);
 		printf("\n== offlining: the memory blocks holding the %sregion (%d s each)\n",
 		       do_compact ? "compacted " : "", timeout);
 		printf("%-16s %8s %9s %9s %6s %9s %8s %14s\n", "backend", "blocks",
@@ -975,8 +992,7 @@ static void phase_stall(u64 nr_pages)
 {
 	double moved[MAX_STALL_PAGES / 2], stayed[MAX_STALL_PAGES / 2];
 	void **odd = calloc(nr_pages / 2, sizeof(void *));
-	double us_per_cycle = 1000.0 / guest_tsc_khz;
-	double m50, m99, s50, s99;
+	double us_per_cycle, m50, m99, s50, s99;
 	struct region r;
 	u64 i, gva;
 	int n = nr_pages / 2;
@@ -985,6 +1001,9 @@ static void phase_stall(u64 nr_pages)
 	printf("\n== stall: a vCPU's first read of a page after it moved (%lu pages, half moved)\n",
 	       nr_pages);
 	region_create(&r, GMEM_MOVABLE, nr_pages, node_a);
+	/* Set by the VM's creation. */
+	TEST_ASSERT(guest_tsc_khz, "No guest TSC frequency");
+	us_per_cycle = 1000.0 / guest_tsc_khz;
 	touch(&r, 1, 0, 1, true);
 
 	/* Map every page for the guest and warm the path, then move half. */

@@ -64,7 +64,7 @@ done
 log "building bzImage ($kind, log: $buildlog)"
 start=$SECONDS
 if ! "${MAKE[@]}" bzImage >>"$buildlog" 2>&1; then
-	grep -E 'error|Error' "$buildlog" | head -20 >&2
+	grep -E 'error|Error' "$buildlog" | head -20 >&2 || true
 	die "kernel build failed, see $buildlog"
 fi
 log "built $tree/arch/x86/boot/bzImage in $((SECONDS - start)) s ($(ccache -s | grep -iE '^ *hits' | head -n1 | xargs))"
