@@ -42,9 +42,15 @@ if [ -f "$cover" ]; then
 		log "WARNING: patches/ were made on base $want, this tree's base is $(git rev-parse base) ($(git log -1 --format=%s base))"
 fi
 
+# git am records a committer: git's user.name/user.email, or a stand-in that
+# names no one if git has none (the branch stays in this tree; make series
+# signs the patches with the sender's identity).
+ident=()
+git config user.email >/dev/null ||
+	ident=(-c user.name="apply-series.sh" -c user.email="apply-series@localhost")
 git checkout -q -B series base
 for p in "${series[@]}"; do
-	if ! out=$(git am -q "$p" 2>&1); then
+	if ! out=$(git "${ident[@]}" am -q "$p" 2>&1); then
 		printf '%s\n' "$out" >&2
 		git am --abort
 		die "$(basename "$p") does not apply on $(git log -1 --format=%s base)"

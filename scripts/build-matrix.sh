@@ -30,8 +30,11 @@ for t in "$MTREE:series" "$MBASE:base"; do
 	git -C "${t%%:*}" checkout -q --detach "${t#*:}"
 done
 
-X86_OBJS=(mm/migrate.o kernel/sched/fair.o virt/kvm/ arch/x86/kvm/)
-ARM64_OBJS=(mm/migrate.o kernel/sched/fair.o arch/arm64/kvm/)
+X86_OBJS=(mm/migrate.o mm/mempolicy.o mm/damon/ virt/kvm/ arch/x86/kvm/)
+ARM64_OBJS=(mm/migrate.o mm/mempolicy.o mm/damon/ arch/arm64/kvm/)
+# What the touched objects need: DAMON, and SEV (arch/x86/kvm/svm/sev.o).
+DAMON=(DAMON=y DAMON_VADDR=y DAMON_PADDR=y)
+SEV=(AMD_IOMMU=y CRYPTO_DEV_CCP=y CRYPTO_DEV_CCP_DD=y CRYPTO_DEV_SP_PSP=y KVM_AMD_SEV=y)
 
 # mk TREE BUILDDIR ARCH ARGS...: make with ccache for ARCH (x86 or arm64).
 mk()
@@ -115,7 +118,7 @@ w1()
 		src=$MTREE
 		[ $kind = patched ] || src=$MBASE
 		config "$src" "$out/w1-$kind" x86 KVM=y KVM_AMD=y \
-			NUMA=y MIGRATION=y KUNIT=y
+			NUMA=y MIGRATION=y KUNIT=y "${DAMON[@]}" "${SEV[@]}"
 		[ $kind = base ] || "$src/scripts/config" --file "$out/w1-$kind/.config" \
 			--enable MIGRATE_KUNIT_TEST
 		mk "$src" "$out/w1-$kind" x86 -s olddefconfig
@@ -135,20 +138,20 @@ w1()
 nomig()
 {
 	config "$MTREE" "$out/nomig" x86 KVM=y KVM_AMD=y NUMA=n COMPACTION=n \
-		CMA=n MEMORY_HOTREMOVE=n MIGRATION=n
-	mk "$MTREE" "$out/nomig" x86 virt/kvm/ arch/x86/kvm/ kernel/sched/fair.o
+		CMA=n MEMORY_HOTREMOVE=n MIGRATION=n "${SEV[@]}"
+	mk "$MTREE" "$out/nomig" x86 virt/kvm/ arch/x86/kvm/
 }
 
 kvm_m()
 {
 	config "$MTREE" "$out/kvm-m" x86 KVM=m KVM_AMD=m KVM_INTEL=m NUMA=y \
-		MIGRATION=y
+		MIGRATION=y "${DAMON[@]}" "${SEV[@]}"
 	mk "$MTREE" "$out/kvm-m" x86 "${X86_OBJS[@]}" modules_prepare
 }
 
 arm64()
 {
-	config "$MTREE" "$out/arm64" arm64 KVM=y NUMA=y MIGRATION=y
+	config "$MTREE" "$out/arm64" arm64 KVM=y NUMA=y MIGRATION=y "${DAMON[@]}"
 	mk "$MTREE" "$out/arm64" arm64 "${ARM64_OBJS[@]}"
 }
 

@@ -48,9 +48,6 @@ git -C "$tmp" add -A -f
 git -C "$tmp" commit -q -m "$subject" \
 	-m "Unpacked from $(basename "$KSRC_DEB") (Linux $(make -s -C "$tmp" kernelversion))."
 git -C "$tmp" tag base
-# Identity for the commits git am makes (the patches keep their authors).
-git -C "$tmp" config user.name "gmem-movable harness"
-git -C "$tmp" config user.email "gmem-movable@example.org"
 mv "$tmp" "$TREE"
 git -C "$TREE" worktree add -q --detach "$BASE_TREE" base
 
