@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build checks for the series beyond the test kernel:
-#  - bisect: the test kernel builds after each patch (worktree linux-bisect);
+#  - bisect: after each patch, the kernel objects it touches build with the
+#    test kernel's configuration (worktree linux-bisect); the whole kernel
+#    with all patches is built and tested by make check;
 #  - w1: W=1 adds no warning to the files the series touches;
 #  - nomig, kvm-m, arm64: the touched objects build with CONFIG_MIGRATION=n
 #    and CONFIG_NUMA=n, with CONFIG_KVM=m, and for arm64.
@@ -96,15 +98,22 @@ check()
 
 bisect()
 {
-	local t=$WORK/linux-bisect c
+	local t=$WORK/linux-bisect c objs
 
 	[ -d "$t" ] || git -C "$TREE" worktree add -q --detach "$t" base
+	cp "$TREE/.config" "$t/.config"
 	for c in $(git -C "$TREE" rev-list --reverse base..series); do
 		git -C "$t" checkout -q --detach "$c"
-		echo "== $(git -C "$t" log -1 --format='%h %s')"
-		cp "$TREE/.config" "$t/.config"
+		# The objects of the test kernel that this commit touches.
+		objs=$(git -C "$t" diff --name-only "$c~1" "$c" -- '*.c' |
+			sed -n 's/\.c$/.o/p' | while read -r o; do
+				[ ! -f "$TREE/$o" ] || echo "$o"
+			done)
+		echo "== $(git -C "$t" log -1 --format=%h\ %s) (${objs//$'\n'/ })"
+		[ -n "$objs" ] || continue
+		# shellcheck disable=SC2086
 		make -C "$t" -j"$jobs" CC="ccache gcc" HOSTCC="ccache gcc" \
-			olddefconfig bzImage || return 1
+			olddefconfig $objs || return 1
 	done
 }
 
