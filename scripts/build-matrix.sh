@@ -105,8 +105,8 @@ bisect()
 	for c in $(git -C "$TREE" rev-list --reverse base..series); do
 		git -C "$t" checkout -q --detach "$c"
 		# The objects of the test kernel that this commit touches.
-		objs=$(git -C "$t" diff --name-only "$c~1" "$c" -- '*.c' |
-			sed -n 's/\.c$/.o/p' | while read -r o; do
+		objs=$(git -C "$t" diff --name-only "$c~1" "$c" -- '*.c' \
+			':!tools/' | sed -n 's/\.c$/.o/p' | while read -r o; do
 				[ ! -f "$TREE/$o" ] || echo "$o"
 			done)
 		echo "== $(git -C "$t" log -1 --format=%h\ %s) (${objs//$'\n'/ })"
