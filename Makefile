@@ -16,14 +16,15 @@ BENCH_ARGS ?=
 .NOTPARALLEL:
 
 .PHONY: demo check baseline setup kernel-tree apply kernel base-kernel \
-	bench-kernel selftests bench run run-base run-bench results \
+	bench-kernel selftests progs bench run run-base run-onenode run-bench results \
 	results-base bench-report series build-matrix help
 
 ## demo: the series at work, measured: non-debug patched kernel, 2-node VM, gmem_bench
-demo: setup kernel-tree apply bench-kernel selftests bench run-bench bench-report
+demo: setup kernel-tree apply bench-kernel selftests progs run-bench bench-report
 
-## check: the tests: patched debug kernel in the 2-node VM, one line per test
-check: setup kernel-tree apply kernel selftests run results
+## check: the tests: patched debug kernel in the 2-node VM (the series' tests
+## and the system tests), then the series' test on one node; a line per test
+check: setup kernel-tree apply kernel selftests progs run run-onenode results
 
 ## baseline: the same tests on the unpatched base kernel (own build)
 baseline: setup kernel-tree apply base-kernel selftests run-base results-base
@@ -52,8 +53,11 @@ bench-kernel:
 selftests:
 	@$(STAGE) selftests $(S)/build-selftests.sh
 
-bench:
-	@$(STAGE) bench $(S)/build-bench.sh
+# gmem_bench, gmem_systest and gmem_stress, into work/progs
+progs:
+	@$(STAGE) progs $(S)/build-progs.sh
+
+bench: progs
 
 run:
 	@$(STAGE) vm-patched $(S)/run-vm.sh patched $(TESTS)
@@ -61,14 +65,18 @@ run:
 run-base:
 	@$(STAGE) vm-base $(S)/run-vm.sh base $(TESTS)
 
+run-onenode:
+	@$(STAGE) vm-onenode $(S)/run-vm.sh onenode
+
 run-bench:
 	@$(STAGE) vm-bench $(S)/run-vm.sh bench $(BENCH_ARGS)
 
 bench-report:
 	@$(S)/bench-report.sh
 
+# (with TESTS, a targeted run: no one-node run to check)
 results:
-	@TESTS="$(TESTS)" $(S)/check-results.sh patched
+	@TESTS="$(TESTS)" $(S)/check-results.sh patched $(if $(TESTS),,onenode)
 
 results-base:
 	@TESTS="$(TESTS)" $(S)/check-results.sh base

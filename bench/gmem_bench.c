@@ -20,46 +20,29 @@
  * nodes without memory.  Needs root, two NUMA nodes with memory and a kernel
  * with the movable guest_memfd series.
  *
- * Build: with the KVM selftests of the patched tree, see scripts/build-bench.sh.
+ * Build: with the KVM selftests of the patched tree and lib/gmem_host.c, see
+ * scripts/build-progs.sh.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 
 #include <linux/falloc.h>
-#include <linux/sizes.h>
 
-#include "kvm_util.h"
+#include "gmem_host.h"
 #include "numaif.h"
 #include "processor.h"
-#include "test_util.h"
-#include "ucall_common.h"
-
-#define GMEM_GPA	SZ_4G
-#define GMEM_SLOT	1
 
 /* How long the demo waits for the guest to make its last passes. */
 #define DEMO_WAIT_SECONDS	120
 
-/* move_pages() fails pages with transient references: retry them. */
-#define MOVE_TRIES	100
-
 #define MAX_STALL_PAGES	8192
 #define PHASES		"demo,throughput,compaction,offline,stall"
-#define MAX_NODES	1024
-
-#define MOVABLE		(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED | \
-			 GUEST_MEMFD_FLAG_MOVABLE)
-#define UNMOVABLE	(GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED)
 
 /*
  * GMEM_UNMAPPED is movable guest_memfd that only the host writes: the guest
@@ -97,36 +80,14 @@ static u64 guest_sparse, guest_psize;
 static u64 guest_stop, guest_passes;
 static u64 guest_cycles[MAX_STALL_PAGES];
 
-/* The value of word @word of page @page in generation @gen. */
-static u64 pattern(u64 gen, u64 page, u64 word)
+/* Write generation @gen, after checking @gen - 1 if @check. */
+static void guest_pass(u64 *mem, u64 gen, bool check)
 {
-	return (gen << 48) ^ (page << 24) ^ word ^ 0x5a5a5a5a5a5a5a5aull;
-}
+	u64 flags = PASS_FILL | (check ? PASS_CHECK : 0) |
+		    (guest_sparse ? PASS_SPARSE : 0);
 
-/* Words of a page that take part: all, or the first and the last. */
-static u64 next_word(u64 word, u64 words, bool sparse)
-{
-	if (!sparse)
-		return word + 1;
-	return word ? words : words - 1;
-}
-
-static void guest_pass(u64 *mem, u64 gen, bool check, bool fill)
-{
-	u64 words = guest_psize / sizeof(u64), i, j;
-
-	for (i = guest_first; i < guest_nr_pages; i += guest_step) {
-		u64 *p = mem + i * words;
-
-		for (j = 0; j < words; j = next_word(j, words, guest_sparse)) {
-			if (check)
-				__GUEST_ASSERT(p[j] == pattern(gen - 1, i, j),
-					       "Page %lu, word %lu: wanted 0x%lx, got 0x%lx",
-					       i, j, pattern(gen - 1, i, j), p[j]);
-			if (fill)
-				p[j] = pattern(gen, i, j);
-		}
-	}
+	GUEST_PAGE_PASS(mem, guest_psize, guest_first, guest_nr_pages,
+			guest_step, check ? gen - 1 : gen, flags);
 }
 
 static void guest_time(u64 *mem)
@@ -152,10 +113,10 @@ static void guest_code(void)
 	for (;;) {
 		switch (READ_ONCE(guest_cmd)) {
 		case CMD_FILL:
-			guest_pass(mem, guest_gen, false, true);
+			guest_pass(mem, guest_gen, false);
 			break;
 		case CMD_CHECK_FILL:
-			guest_pass(mem, guest_gen, true, true);
+			guest_pass(mem, guest_gen, true);
 			break;
 		case CMD_TIME:
 			guest_time(mem);
@@ -163,7 +124,7 @@ static void guest_code(void)
 		case CMD_LOOP:
 			/* Generation guest_gen - 1 is in place when this starts. */
 			for (gen = guest_gen; !READ_ONCE(guest_stop); gen++) {
-				guest_pass(mem, gen, true, true);
+				guest_pass(mem, gen, true);
 				WRITE_ONCE(guest_passes, gen - guest_gen + 1);
 			}
 			break;
@@ -174,8 +135,6 @@ static void guest_code(void)
 	}
 }
 
-static size_t page_size;
-static int node_a = -1, node_b = -1;
 static FILE *tsv;
 
 /* A mapping of one backend, with the VM behind it for guest_memfd. */
@@ -188,14 +147,6 @@ struct region {
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void record(const char *phase, const char *backend, const char *metric,
 		   double value)
@@ -210,21 +161,11 @@ static bool is_gmem(enum backend type)
 	return type == GMEM_MOVABLE || type == GMEM_UNMOVABLE;
 }
 
-static void bind_to_node(void *mem, size_t size, int node)
-{
-	unsigned long mask[MAX_NODES / 64] = {};
-
-	mask[node / 64] = BIT_ULL(node % 64);
-	TEST_ASSERT(!mbind(mem, size, MPOL_BIND, mask, MAX_NODES, 0),
-		    "mbind() to node %d failed, errno = %d (%s)", node, errno,
-		    strerror(errno));
-}
-
 static void region_create(struct region *r, enum backend type, u64 nr_pages,
 			  int node)
 {
 	size_t size = nr_pages * page_size;
-	u64 i;
+	struct gmem g;
 
 	memset(r, 0, sizeof(*r));
 	r->type = type;
@@ -250,24 +191,19 @@ static void region_create(struct region *r, enum backend type, u64 nr_pages,
 	case GMEM_UNMAPPED:
 		/* Memslot 0 gets room for the page tables that map the region. */
 		r->vm = __vm_create_with_one_vcpu(&r->vcpu, nr_pages, guest_code);
-		TEST_ASSERT(r->vm->page_size == page_size,
-			    "Guest and host page sizes differ");
-		r->fd = vm_create_guest_memfd(r->vm, size, type == GMEM_UNMOVABLE ?
-					      UNMOVABLE : MOVABLE);
-		vm_set_user_memory_region2(r->vm, GMEM_SLOT, KVM_MEM_GUEST_MEMFD,
-					   GMEM_GPA, size, NULL, r->fd, 0);
-		virt_map(r->vm, GMEM_GPA, GMEM_GPA, nr_pages);
-		r->mem = kvm_mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd);
+		gmem_create(&g, r->vm, type == GMEM_UNMOVABLE ? UNMOVABLE : MOVABLE,
+			    nr_pages);
+		r->fd = g.fd;
+		r->mem = g.mem;
+		r->pages = g.pages;
 		break;
 	default:
 		TEST_FAIL("Unknown backend %d", type);
 	}
 
 	bind_to_node(r->mem, size, node);
-	r->pages = calloc(nr_pages, sizeof(void *));
-	TEST_ASSERT(r->pages, "calloc() failed");
-	for (i = 0; i < nr_pages; i++)
-		r->pages[i] = (char *)r->mem + i * page_size;
+	if (!r->pages)
+		r->pages = page_array(r->mem, nr_pages);
 }
 
 static void region_destroy(struct region *r)
@@ -284,8 +220,6 @@ static void region_destroy(struct region *r)
 static void guest_run(struct region *r, u64 cmd, u64 gen, u64 first, u64 step,
 		      bool sparse)
 {
-	struct ucall uc;
-
 	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_cmd, cmd);
 	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_gen, gen);
 	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_nr_pages, r->nr_pages);
@@ -293,39 +227,15 @@ static void guest_run(struct region *r, u64 cmd, u64 gen, u64 first, u64 step,
 	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_step, step);
 	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_sparse, sparse);
 	WRITE_AND_SYNC_TO_GUEST(r->vm, guest_psize, page_size);
-
-	vcpu_run(r->vcpu);
-	switch (get_ucall(r->vcpu, &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[1] == cmd, "Guest did %lu, wanted %lu",
-			    uc.args[1], cmd);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
-	}
+	run_to_sync(r->vcpu, cmd);
 }
 
-static void host_pass(struct region *r, u64 gen, bool check, bool fill,
-		      u64 first, u64 step, bool sparse)
+/* host_pass() over pages @first, @first + @step, ... of @r. */
+static void region_pass(struct region *r, u64 gen, u64 flags, u64 first,
+			u64 step, bool sparse)
 {
-	u64 words = page_size / sizeof(u64), i, j;
-
-	for (i = first; i < r->nr_pages; i += step) {
-		u64 *p = r->mem + i * words;
-
-		for (j = 0; j < words; j = next_word(j, words, sparse)) {
-			if (check)
-				TEST_ASSERT(p[j] == pattern(gen, i, j),
-					    "%s: page %lu, word %lu: wanted 0x%lx, got 0x%lx",
-					    backend_name[r->type], i, j,
-					    pattern(gen, i, j), p[j]);
-			if (fill)
-				p[j] = pattern(gen, i, j);
-		}
-	}
+	host_pass(backend_name[r->type], r->mem, first, r->nr_pages, step, gen,
+		  flags | (sparse ? PASS_SPARSE : 0));
 }
 
 /*
@@ -337,7 +247,7 @@ static void touch(struct region *r, u64 gen, u64 first, u64 step, bool sparse)
 	u64 words = page_size / sizeof(u64), i;
 
 	if (!is_gmem(r->type)) {
-		host_pass(r, gen, false, true, first, step, sparse);
+		region_pass(r, gen, PASS_FILL, first, step, sparse);
 		return;
 	}
 	/* move_pages() and pagemap see only pages the host has mapped. */
@@ -354,130 +264,11 @@ static void touch(struct region *r, u64 gen, u64 first, u64 step, bool sparse)
 static void verify(struct region *r, u64 gen, u64 first, u64 step, bool sparse)
 {
 	if (!is_gmem(r->type)) {
-		host_pass(r, gen, true, false, first, step, sparse);
-		host_pass(r, gen + 1, false, true, first, step, sparse);
+		region_pass(r, gen, PASS_CHECK | PASS_FILL, first, step, sparse);
 		return;
 	}
 	guest_run(r, CMD_CHECK_FILL, gen + 1, first, step, sparse);
-	host_pass(r, gen + 1, true, false, first, step, sparse);
-}
-
-static void get_nodes(void **pages, int *status, u64 nr)
-{
-	TEST_ASSERT(!move_pages(0, nr, pages, NULL, status, 0),
-		    "move_pages() query failed, errno = %d", errno);
-}
-
-/*
- * Move pages @pages[0..@nr) to @node, retrying pages that fail with a
- * transient error; fail if any does not get there.  Returns the number of
- * move_pages() calls.
- */
-static int move_all(void **pages, u64 nr, int node)
-{
-	int *nodes = malloc(nr * sizeof(int)), *status = malloc(nr * sizeof(int));
-	void **left = malloc(nr * sizeof(void *));
-	u64 i, nr_left = nr;
-	int calls = 0;
-	long ret;
-
-	TEST_ASSERT(nodes && status && left, "malloc() failed");
-	memcpy(left, pages, nr * sizeof(void *));
-	for (i = 0; i < nr; i++)
-		nodes[i] = node;
-
-	while (nr_left && calls < MOVE_TRIES) {
-		u64 n = 0;
-
-		calls++;
-		ret = move_pages(0, nr_left, left, nodes, status, MPOL_MF_MOVE);
-		TEST_ASSERT(ret >= 0, "move_pages() to node %d failed, errno = %d (%s)",
-			    node, errno, strerror(errno));
-		for (i = 0; i < nr_left; i++) {
-			TEST_ASSERT(status[i] != -ENOENT && status[i] != -EFAULT,
-				    "Page %p is not mapped", left[i]);
-			if (status[i] != node)
-				left[n++] = left[i];
-		}
-		nr_left = n;
-	}
-	TEST_ASSERT(!nr_left, "%lu of %lu pages not moved to node %d after %d tries",
-		    nr_left, nr, node, calls);
-
-	/* Confirm with a query: status of failed pages is not always a node. */
-	get_nodes(pages, status, nr);
-	for (i = 0; i < nr; i++)
-		TEST_ASSERT(status[i] == node, "Page %lu on node %d, wanted %d",
-			    i, status[i], node);
-
-	free(left);
-	free(status);
-	free(nodes);
-	return calls;
-}
-
-static u64 read_u64_at(const char *path, off_t offset)
-{
-	int fd = open(path, O_RDONLY);
-	u64 val;
-
-	TEST_ASSERT(fd >= 0, "open(%s) failed, errno = %d", path, errno);
-	TEST_ASSERT(pread(fd, &val, sizeof(val), offset) == sizeof(val),
-		    "Reading %s failed, errno = %d", path, errno);
-	close(fd);
-	return val;
-}
-
-/* The PFN behind a mapped address, from /proc/self/pagemap. */
-static u64 page_pfn(void *addr)
-{
-	u64 entry = read_u64_at("/proc/self/pagemap",
-				(unsigned long)addr / page_size * sizeof(u64));
-
-	TEST_ASSERT(entry & BIT_ULL(63), "Page at %p is not present", addr);
-	TEST_ASSERT(entry & GENMASK_ULL(54, 0),
-		    "No PFN in /proc/self/pagemap (needs CAP_SYS_ADMIN)");
-	return entry & GENMASK_ULL(54, 0);
-}
-
-static void write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-
-	TEST_ASSERT(fd >= 0, "open(%s) failed, errno = %d", path, errno);
-	TEST_ASSERT(write(fd, val, strlen(val)) == strlen(val),
-		    "Writing '%s' to %s failed, errno = %d (%s)", val, path,
-		    errno, strerror(errno));
-	close(fd);
-}
-
-static void read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t len;
-
-	TEST_ASSERT(fd >= 0, "open(%s) failed, errno = %d", path, errno);
-	len = read(fd, buf, size - 1);
-	TEST_ASSERT(len > 0, "Reading %s failed, errno = %d", path, errno);
-	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	close(fd);
-}
-
-static long read_vmstat(const char *name)
-{
-	size_t len = strlen(name);
-	char line[128];
-	long val = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	TEST_ASSERT(f, "Cannot open /proc/vmstat");
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ')
-			val = atol(line + len + 1);
-	fclose(f);
-	TEST_ASSERT(val >= 0, "No %s in /proc/vmstat", name);
-	return val;
+	region_pass(r, gen + 1, PASS_CHECK, first, step, sparse);
 }
 
 /* Free memory of @node in blocks of order 9 or more, counted in order-9 units. */
@@ -657,7 +448,7 @@ static void phase_demo(u64 nr_pages, int rounds)
 
 	/* The guest's last pass wrote generation 2 + passes - 1. */
 	passes = SYNC_FROM_GUEST_AND_READ(r.vm, guest_passes);
-	host_pass(&r, 2 + passes - 1, true, false, 0, 1, true);
+	region_pass(&r, 2 + passes - 1, PASS_CHECK, 0, 1, true);
 	printf("the guest made %lu passes, each checking the one before: no lost write\n",
 	       passes);
 	printf("the host checked the guest's last pass: all %lu pages as written\n",
@@ -744,13 +535,8 @@ struct offline_result {
 static int region_blocks(struct region *r, u64 first, u64 step, long *blocks,
 			 int max)
 {
-	char buf[64];
-	u64 pages_per_block, i;
+	u64 pages_per_block = memory_block_size() / page_size, i;
 	int n = 0, k;
-
-	read_file("/sys/devices/system/memory/block_size_bytes", buf, sizeof(buf));
-	pages_per_block = strtoull(buf, NULL, 16) / page_size;
-	TEST_ASSERT(pages_per_block, "Bad memory block size '%s'", buf);
 
 	for (i = first; i < r->nr_pages; i += step) {
 		long blk = page_pfn(r->pages[i]) / pages_per_block;
@@ -766,46 +552,22 @@ static int region_blocks(struct region *r, u64 first, u64 step, long *blocks,
 }
 
 /*
- * Offline memory block @blk in a child, which is killed after @timeout
- * seconds: offlining retries the migration of pages that fail to move until
- * it is interrupted.  Returns 0, -errno of the write, or -ETIMEDOUT.
+ * Offline memory block @blk, giving up after @timeout seconds (offlining
+ * retries the migration of pages that fail to move until it is
+ * interrupted), and online it again.  Returns 0, -errno or -ETIMEDOUT.
  */
 static int try_offline(long blk, int timeout)
 {
-	char path[96], state[32];
-	int status, fd, err;
-	double end = now() + timeout;
-	pid_t pid;
+	char state[32];
+	int err;
 
-	snprintf(path, sizeof(path), "/sys/devices/system/memory/memory%ld/state", blk);
-	read_file(path, state, sizeof(state));
+	block_state(blk, state, sizeof(state));
 	TEST_ASSERT(!strcmp(state, "online"), "Memory block %ld is %s", blk, state);
-	pid = fork();
-	TEST_ASSERT(pid >= 0, "fork() failed");
-	if (!pid) {
-		fd = open(path, O_WRONLY);
-		if (fd < 0)
-			_exit(errno);
-		err = write(fd, "offline", 7) == 7 ? 0 : errno;
-		_exit(err);
-	}
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			/* Offlining may have finished just before the kill. */
-			read_file(path, state, sizeof(state));
-			if (!strcmp(state, "offline"))
-				write_file(path, "online");
-			return -ETIMEDOUT;
-		}
-		usleep(10000);
-	}
-	TEST_ASSERT(WIFEXITED(status), "Offline child of block %ld died", blk);
-	err = WEXITSTATUS(status);
+	err = offline_block(blk, timeout);
 	if (!err)
-		write_file(path, "online");
-	return -err;
+		TEST_ASSERT(!set_block_state(blk, "online"),
+			    "Onlining memory block %ld again failed", blk);
+	return err;
 }
 
 static void offline_blocks(struct region *r, u64 first, u64 step, int timeout,
@@ -868,7 +630,6 @@ static void phase_compact_offline(u64 region_mib, bool do_compact,
 	long before, after, ideal, yield[ARRAY_SIZE(types)], huge[ARRAY_SIZE(types)];
 	struct offline_result off[ARRAY_SIZE(types)];
 	long fail[ARRAY_SIZE(types)];
-	char saved[16];
 	int b, moved[ARRAY_SIZE(types)], passes[ARRAY_SIZE(types)];
 	u64 i, *pfns, step = do_compact ? 2 : 1, nr_pages, size;
 
@@ -885,8 +646,7 @@ static void phase_compact_offline(u64 region_mib, bool do_compact,
 	ideal = nr_pages / 2 / 512;
 	pfns = calloc(nr_pages, sizeof(u64));
 	TEST_ASSERT(pfns, "calloc() failed");
-	read_file("/proc/sys/vm/compact_unevictable_allowed", saved, sizeof(saved));
-	write_file("/proc/sys/vm/compact_unevictable_allowed", "1");
+	write_restored("/proc/sys/vm/compact_unevictable_allowed", "1");
 
 	if (do_compact)
 		printf("\n== compaction: %lu MiB on node %d, every other page punched out\n",
@@ -941,7 +701,7 @@ static void phase_compact_offline(u64 region_mib, bool do_compact,
 		}
 		region_destroy(&r);
 	}
-	write_file("/proc/sys/vm/compact_unevictable_allowed", saved);
+	restore_all();
 
 	if (do_compact) {
 		TEST_ASSERT(huge[0] > 0,
@@ -1042,19 +802,6 @@ static void phase_stall(u64 nr_pages)
 
 /* ---- options ---- */
 
-static bool has_movable_gmem(void)
-{
-	struct kvm_vm *vm;
-	bool ret;
-
-	if (!kvm_has_cap(KVM_CAP_GUEST_MEMFD_FLAGS))
-		return false;
-	vm = vm_create_barebones();
-	ret = vm_check_cap(vm, KVM_CAP_GUEST_MEMFD_FLAGS) & GUEST_MEMFD_FLAG_MOVABLE;
-	kvm_vm_free(vm);
-	return ret;
-}
-
 static void usage(const char *name)
 {
 	printf("Usage: %s [-a NODE] [-b NODE] [-d MiB] [-s MiB] [-r REPS] [-c MiB]\n"
@@ -1071,79 +818,9 @@ static void usage(const char *name)
 	       name, MAX_STALL_PAGES);
 }
 
-static unsigned long parse_num(const char *opt, const char *arg,
-			       unsigned long min, unsigned long max)
+static unsigned long num_arg(char opt, unsigned long min, unsigned long max)
 {
-	unsigned long val;
-	char *end;
-
-	errno = 0;
-	val = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || val < min || val > max) {
-		fprintf(stderr, "gmem_bench: -%s wants a number from %lu to %lu, not '%s'\n",
-			opt, min, max, arg);
-		exit(KSFT_FAIL);
-	}
-	return val;
-}
-
-/* Whether @word is one of the comma-separated words of @list. */
-static bool strstr_word(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-	const char *p;
-
-	for (p = list; (p = strstr(p, word)); p += len)
-		if ((p == list || p[-1] == ',') && (!p[len] || p[len] == ','))
-			return true;
-	return false;
-}
-
-/* Whether @node is in the list @list ("0-1,3") of /sys/devices/system/node. */
-static bool node_in_list(const char *list, int node)
-{
-	const char *p = list;
-	char *end;
-	long lo, hi;
-
-	while (*p) {
-		lo = strtol(p, &end, 10);
-		hi = *end == '-' ? strtol(end + 1, &end, 10) : lo;
-		if (node >= lo && node <= hi)
-			return true;
-		if (*end != ',')
-			break;
-		p = end + 1;
-	}
-	return false;
-}
-
-static void check_nodes(void)
-{
-	char has_memory[256] = "";
-	int node;
-
-	if (!access("/sys/devices/system/node/has_memory", R_OK))
-		read_file("/sys/devices/system/node/has_memory", has_memory,
-			  sizeof(has_memory));
-
-	if (node_a < 0 || node_b < 0) {
-		for (node = 0; node < MAX_NODES; node++) {
-			if (!node_in_list(has_memory, node) ||
-			    node == node_a || node == node_b)
-				continue;
-			if (node_a < 0)
-				node_a = node;
-			else if (node_b < 0)
-				node_b = node;
-		}
-	}
-	if (node_a < 0 || node_b < 0 || node_a == node_b ||
-	    !node_in_list(has_memory, node_a) || !node_in_list(has_memory, node_b)) {
-		fprintf(stderr, "gmem_bench: needs two nodes with memory, not %d, %d (have '%s')\n",
-			node_a, node_b, has_memory);
-		exit(KSFT_FAIL);
-	}
+	return parse_num("gmem_bench", opt, optarg, min, max);
 }
 
 int main(int argc, char *argv[])
@@ -1153,34 +830,34 @@ int main(int argc, char *argv[])
 	bool stall = true;
 	int reps = 5, timeout = 5, opt;
 	unsigned long mask[MAX_NODES / 64] = {};
-	char *phases = NULL, *tok;
+	char *phases = NULL, *tok, why[256];
+	const char *missing;
 
-	page_size = getpagesize();
 	while ((opt = getopt(argc, argv, "a:b:d:s:r:c:n:t:p:o:h")) != -1) {
 		switch (opt) {
 		case 'a':
-			node_a = parse_num("a", optarg, 0, MAX_NODES - 1);
+			node_a = num_arg('a', 0, MAX_NODES - 1);
 			break;
 		case 'b':
-			node_b = parse_num("b", optarg, 0, MAX_NODES - 1);
+			node_b = num_arg('b', 0, MAX_NODES - 1);
 			break;
 		case 'd':
-			demo_mib = parse_num("d", optarg, 1, 1024);
+			demo_mib = num_arg('d', 1, 1024);
 			break;
 		case 's':
-			tput_mib = parse_num("s", optarg, 1, 4096);
+			tput_mib = num_arg('s', 1, 4096);
 			break;
 		case 'r':
-			reps = parse_num("r", optarg, 1, 1000);
+			reps = num_arg('r', 1, 1000);
 			break;
 		case 'c':
-			region_mib = parse_num("c", optarg, 4, 4096);
+			region_mib = num_arg('c', 4, 4096);
 			break;
 		case 'n':
-			stall_pages = parse_num("n", optarg, 2, MAX_STALL_PAGES);
+			stall_pages = num_arg('n', 2, MAX_STALL_PAGES);
 			break;
 		case 't':
-			timeout = parse_num("t", optarg, 1, 3600);
+			timeout = num_arg('t', 1, 3600);
 			break;
 		case 'p':
 			phases = optarg;
@@ -1193,39 +870,32 @@ int main(int argc, char *argv[])
 				exit(KSFT_FAIL);
 			}
 			break;
-		case 'h':
-			usage(argv[0]);
-			exit(0);
 		default:
 			usage(argv[0]);
-			exit(KSFT_FAIL);
+			exit(opt == 'h' ? 0 : KSFT_FAIL);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "gmem_bench: unexpected argument '%s'\n", argv[optind]);
-		usage(argv[0]);
-		exit(KSFT_FAIL);
-	}
+	no_more_args(argc, argv, usage);
 	if (phases) {
-		demo = strstr_word(phases, "demo");
-		tput = strstr_word(phases, "throughput");
-		compact = strstr_word(phases, "compaction");
-		offline = strstr_word(phases, "offline");
-		stall = strstr_word(phases, "stall");
+		demo = list_has(phases, "demo");
+		tput = list_has(phases, "throughput");
+		compact = list_has(phases, "compaction");
+		offline = list_has(phases, "offline");
+		stall = list_has(phases, "stall");
 		for (tok = strtok(phases, ","); tok; tok = strtok(NULL, ","))
-			if (!strstr_word(PHASES, tok)) {
+			if (!list_has(PHASES, tok)) {
 				fprintf(stderr, "gmem_bench: unknown phase '%s'\n", tok);
 				exit(KSFT_FAIL);
 			}
 	}
 
-	check_nodes();
 	if (geteuid()) {
 		fprintf(stderr, "gmem_bench: needs root (pagemap PFNs, compaction, offlining)\n");
 		exit(KSFT_FAIL);
 	}
-	if (!has_movable_gmem()) {
-		fprintf(stderr, "gmem_bench: no GUEST_MEMFD_FLAG_MOVABLE in this kernel\n");
+	missing = check_prerequisites(why, sizeof(why));
+	if (missing) {
+		fprintf(stderr, "gmem_bench: %s\n", missing);
 		exit(KSFT_FAIL);
 	}
 	/* Everything but the regions measured stays off node b. */

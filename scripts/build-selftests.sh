@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the KVM selftests listed in scripts/kvm-selftests.list from the
-# patched tree, against its own UAPI headers.  The same binaries run on the
-# patched and on the base kernel, so that a baseline run shows what the
-# series changes.
+# patched tree, against its own UAPI headers, and install the kvm collection
+# with the kselftest runner (run_kselftest.sh) into $KSELFTEST, as CI systems
+# run it.  The same binaries run on the patched and on the base kernel, so
+# that a baseline run shows what the series changes.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need_cmds make gcc rsync
@@ -29,3 +30,12 @@ fi
 for t in "${tests[@]}"; do
 	[ -x "$kdir/$t" ] || die "$kdir/$t was not built"
 done
+
+log "installing the kvm collection with run_kselftest.sh into $KSELFTEST"
+rm -rf "$KSELFTEST"
+if ! env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS \
+	make -C "$TREE/tools/testing/selftests" TARGETS=kvm \
+	INSTALL_PATH="$KSELFTEST" install >>"$buildlog" 2>&1; then
+	die "installing the KVM selftests failed, see $buildlog"
+fi
+[ -x "$KSELFTEST/run_kselftest.sh" ] || die "$KSELFTEST/run_kselftest.sh was not installed"

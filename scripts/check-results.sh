@@ -1,30 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Decide pass/fail for one VM run from the files it left in $RESULTS/KIND:
+# Decide pass/fail for VM runs from the files they left in $RESULTS/KIND:
 # every KUnit case of the boot, every KTAP subtest (or the whole program, when
-# it prints no KTAP) of each KVM selftest, and a splat check over dmesg and the
-# console log.  Prints one line per test and ends with
-# "N passed, N failed, N skipped"; exits non-zero if anything failed.
+# it prints no KTAP) of each KVM selftest and system test, and a splat check
+# over dmesg and the console log.  For KIND "onenode" (the one-node VM), the
+# series' test must have skipped under the kselftest runner.  Prints one line
+# per test and ends with "N passed, N failed, N skipped" over all KINDs;
+# exits non-zero if anything failed.
 #
-# Usage: check-results.sh KIND
+# Usage: check-results.sh KIND...
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-kind=${1:-patched}
-out=$RESULTS/$kind
+[ $# -gt 0 ] || set -- patched
 # KUnit suites that the series adds (configs/series.config).
 KUNIT_SUITES="migrate_content_copied"
 pass=0
 fail=0
 skip=0
+kind_prefix=
 
 result()
 {
 	case "$1" in
-	ok) pass=$((pass + 1)); printf 'PASS  %s\n' "$2" ;;
-	skip) skip=$((skip + 1)); printf 'SKIP  %s\n' "$2" ;;
-	*) fail=$((fail + 1)); printf 'FAIL  %s\n' "$2" ;;
+	ok) pass=$((pass + 1)); printf 'PASS  %s%s\n' "$kind_prefix" "$2" ;;
+	skip) skip=$((skip + 1)); printf 'SKIP  %s%s\n' "$kind_prefix" "$2" ;;
+	*) fail=$((fail + 1)); printf 'FAIL  %s%s\n' "$kind_prefix" "$2" ;;
 	esac
 }
 
@@ -47,60 +49,97 @@ ktap_results()
 	done < <(grep -E "^$indent(not )?ok [0-9]+ " "$file")
 }
 
-if [ ! -f "$out/done" ]; then
-	result fail "vm: the test VM did not finish (vm.rc: $(cat "$out/vm.rc" 2>/dev/null || echo none)); console log: $out/console.log"
-fi
+# check_run KIND: the results of the VM run of KIND.
+check_run()
+{
+	local kind=$1 out=$RESULTS/$1 TESTS=${TESTS:-} t rc secs o n_ktap found lists
 
-# KUnit: the cases of each suite are indented by four spaces.  The suites
-# the series adds must have run on the patched kernel.
-for k in "$out"/kunit-*.ktap; do
-	[ -f "$k" ] || continue
-	ktap_results "$k" "kunit $(basename "$k" .ktap | sed 's/^kunit-//')" "    "
-done
-if [ "$kind" = patched ]; then
-	for suite in $KUNIT_SUITES; do
-		[ -f "$out/kunit-$suite.ktap" ] ||
-			result fail "kunit $suite: the suite did not run"
-	done
-fi
+	# Lines of other runs than the patched one are prefixed with their kind.
+	kind_prefix=
+	[ "$kind" = patched ] || kind_prefix="$kind: "
+	# The one-node VM runs only the series' test.
+	[ "$kind" != onenode ] || TESTS=guest_memfd_migrate_test
 
-# KVM selftests: KTAP subtests where the program prints them, else its exit
-# status (0 pass, 4 skip); a program that died after its subtests also fails.
-if [ -f "$out/selftests.rc" ]; then
-	while read -r t rc secs; do
-		o=$out/${t//\//-}.out
-		n_ktap=$(grep -cE '^(not )?ok [0-9]+ ' "$o" || true)
-		ktap_results "$o" "$t" ""
-		if [ "$rc" -eq 4 ] && [ "$n_ktap" -eq 0 ]; then
-			result skip "$t ($(grep -m1 -iE 'skip|requirement' "$o" | cut -c1-100))"
-		elif [ "$rc" -eq 0 ] && [ "$n_ktap" -eq 0 ]; then
-			result ok "$t (${secs}s)"
-		elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ]; then
-			result fail "$t exited $rc after ${secs}s, see $o"
-		fi
-	done <"$out/selftests.rc"
-fi
-
-# Every selftest asked for must have run.
-grep -v '^#' "$TOP/scripts/kvm-selftests.list" | awk 'NF {print $1}' |
-while read -r t; do
-	if [ -n "${TESTS:-}" ] && ! grep -qxF -- "$t" <<<"${TESTS// /$'\n'}"; then
-		continue
+	if [ ! -f "$out/done" ]; then
+		result fail "vm: the test VM did not finish (vm.rc: $(cat "$out/vm.rc" 2>/dev/null || echo none)); console log: $out/console.log"
 	fi
-	grep -q "^$t " "$out/selftests.rc" 2>/dev/null || echo "$t"
-done >"$out/not-run.txt"
-while read -r t; do
-	result fail "$t: did not run"
-done <"$out/not-run.txt"
 
-# Any kernel splat fails the run, whatever the tests printed.
-found=$(cat "$out/dmesg.txt" "$out/console.log" 2>/dev/null | grep -E "$SPLAT_RE" | head -5 || true)
-if [ -n "$found" ]; then
-	result fail "splat check: kernel splat in dmesg or console log:"
-	sed 's/^/        /' <<<"$found"
-else
-	result ok "splat check: no WARNING/BUG/Oops/lockdep/KASAN report in dmesg and console log"
-fi
+	# KUnit: the cases of each suite are indented by four spaces.  The suites
+	# the series adds must have run on the patched kernel.
+	for k in "$out"/kunit-*.ktap; do
+		[ -f "$k" ] || continue
+		ktap_results "$k" "kunit $(basename "$k" .ktap | sed 's/^kunit-//')" "    "
+	done
+	if [ "$kind" = patched ]; then
+		for suite in $KUNIT_SUITES; do
+			[ -f "$out/kunit-$suite.ktap" ] ||
+				result fail "kunit $suite: the suite did not run"
+		done
+	fi
+
+	# KVM selftests and system tests: KTAP subtests where the program prints
+	# them, else its exit status (0 pass, 4 skip); a program that died after its
+	# subtests also fails.  Under the kselftest runner, the program's own KTAP is
+	# prefixed with "# ", and the runner adds one line for the whole program.
+	if [ -f "$out/selftests.rc" ]; then
+		while read -r t rc secs; do
+			o=$out/${t//\//-}.out
+			n_ktap=$(grep -cE '^(not )?ok [0-9]+ ' "$o" || true)
+			ktap_results "$o" "$t" "# "
+			# (the runner's own line, with the time the program took)
+			if grep -q '^# selftests: ' "$o"; then
+				ktap_results "$o" "$t (${secs}s)" ""
+			else
+				ktap_results "$o" "$t" ""
+			fi
+			if [ "$rc" -eq 4 ] && [ "$n_ktap" -eq 0 ]; then
+				result skip "$t ($(grep -m1 -iE 'skip|requirement' "$o" | cut -c1-100))"
+			elif [ "$rc" -eq 0 ] && [ "$n_ktap" -eq 0 ]; then
+				result ok "$t (${secs}s)"
+			elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ]; then
+				result fail "$t exited $rc after ${secs}s, see $o"
+			fi
+		done <"$out/selftests.rc"
+	fi
+
+	# Every test asked for must have run.
+	lists=("$TOP/scripts/kvm-selftests.list")
+	[ "$kind" = base ] || lists+=("$TOP/scripts/system-tests.list")
+	grep -hv '^#' "${lists[@]}" |
+	awk 'NF {print $1}' |
+	while read -r t; do
+		if [ -n "${TESTS:-}" ] && ! grep -qxF -- "$t" <<<"${TESTS// /$'\n'}"; then
+			continue
+		fi
+		grep -q "^$t " "$out/selftests.rc" 2>/dev/null || echo "$t"
+	done >"$out/not-run.txt"
+	while read -r t; do
+		result fail "$t: did not run"
+	done <"$out/not-run.txt"
+
+	# Any kernel splat fails the run, whatever the tests printed.
+	found=$(cat "$out/dmesg.txt" "$out/console.log" 2>/dev/null | grep -E "$SPLAT_RE" | head -5 || true)
+	if [ -n "$found" ]; then
+		result fail "splat check: kernel splat in dmesg or console log:"
+		sed 's/^/        /' <<<"$found"
+	else
+		result ok "splat check: no WARNING/BUG/Oops/lockdep/KASAN report in dmesg and console log"
+	fi
+
+	# On one node, the series' test must skip (and say why) rather than pass.
+	if [ "$kind" = onenode ]; then
+		o=$out/guest_memfd_migrate_test.out
+		if grep -qE '^ok 1 selftests: kvm: guest_memfd_migrate_test # SKIP' "$o" 2>/dev/null; then
+			result ok "guest_memfd_migrate_test skips on one node: $(grep -m1 -oE 'SKIP - .*' "$o")"
+		else
+			result fail "guest_memfd_migrate_test did not skip on one node, see $o"
+		fi
+	fi
+}
+
+for kind in "$@"; do
+	check_run "$kind"
+done
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

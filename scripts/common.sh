@@ -17,8 +17,10 @@ DEB_DIR=$WORK/debs
 TREE=$WORK/linux		# git tree: base commit + the series
 BASE_TREE=$WORK/linux-base	# git worktree at the base commit
 BENCH_TREE=$WORK/linux-bench	# git worktree at the series, non-debug build
-BENCH=$WORK/bench/gmem_bench	# the benchmark, built by build-bench.sh
-RESULTS=$WORK/results
+PROGS=$WORK/progs		# the repository's programs, built by build-progs.sh
+BENCH=$PROGS/gmem_bench	# the benchmark (gmem_systest, gmem_stress beside it)
+RESULTS=${RESULTS:-$WORK/results}	# or another, to keep a run (a scratch kernel's) apart
+KSELFTEST=$WORK/kselftest	# the KVM selftests as installed for run_kselftest.sh
 
 log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }

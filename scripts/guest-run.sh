@@ -2,19 +2,45 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the test VM, as root: saves the KUnit results of the boot, runs
-# the KVM selftests of scripts/kvm-selftests.list, and saves dmesg, all into
-# RESULTS (a directory shared with the host).  Pass/fail is decided on the host
-# by check-results.sh; this script only records.
+# the KVM selftests of scripts/kvm-selftests.list (those marked "runner"
+# through the installed kselftest runner, run_kselftest.sh, with the kvm
+# collection's settings), then the repository's system tests of
+# scripts/system-tests.list (programs in PROG_DIR, unless that is "none"),
+# and saves dmesg, all into RESULTS (a directory shared with the host).
+# Pass/fail is decided on the host by check-results.sh; this script only
+# records.
 #
-# Usage: guest-run.sh RESULTS SELFTEST_DIR [TEST...]
+# Usage: guest-run.sh RESULTS SELFTEST_DIR KSELFTEST_DIR PROG_DIR [TEST...]
 set -uo pipefail
 
 results=$1
 sdir=$2
-shift 2
-list=$(dirname "$0")/kvm-selftests.list
+ksdir=$3
+pdir=$4
+shift 4
+here=$(dirname "$0")
 
 say() { echo "[guest-run] $*"; }
+
+# selected TEST: whether TEST is among the tests asked for (all if none).
+selected() { [ ${#tests[@]} -eq 0 ] || printf '%s\n' "${tests[@]}" | grep -qxF -- "$1"; }
+
+# run_test TEST DIR TIMEOUT COMMAND...: run COMMAND in DIR, its output into
+# RESULTS/TEST.out and "TEST exit-status seconds" into RESULTS/selftests.rc.
+run_test()
+{
+	local t=$1 dir=$2 timeout=$3 o=$results/${1//\//-}.out start rc
+
+	shift 3
+	say "running $t: $* (timeout ${timeout}s)"
+	start=$(date +%s)
+	(cd "$dir" && timeout "$timeout" "$@") >"$o" 2>&1 </dev/null
+	rc=$?
+	echo "$t $rc $(($(date +%s) - start))" >>"$results/selftests.rc"
+	say "$t exited $rc after $(($(date +%s) - start))s"
+}
+
+tests=("$@")
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 for r in /sys/kernel/debug/kunit/*/results; do
@@ -26,20 +52,24 @@ uname -a >"$results/uname.txt"
 numactl --hardware >"$results/numa.txt" 2>&1
 
 : >"$results/selftests.rc"
-grep -v '^#' "$list" | while read -r t timeout; do
-	[ -n "$t" ] || continue
-	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qxF -- "$t"; then
-		continue
+while read -r t timeout how; do
+	selected "$t" || continue
+	if [ "$how" = runner ]; then
+		# The runner writes the test's own output to /dev/stdout, which
+		# virtme-init links to the VM's console: have it log to a file.
+		run_test "$t" "$ksdir" "$timeout" ./run_kselftest.sh \
+			-p "$results/kselftest" -t "kvm:$t"
+		cat "$results/kselftest/$(basename "$t")" >>"$results/${t//\//-}.out"
+	else
+		run_test "$t" "$sdir/$(dirname "$t")" "$timeout" "./$(basename "$t")"
 	fi
-	name=${t//\//-}
-	say "running $t (timeout ${timeout}s)"
-	start=$(date +%s)
-	(cd "$sdir/$(dirname "$t")" && timeout "$timeout" "./$(basename "$t")") \
-		>"$results/$name.out" 2>&1 </dev/null
-	rc=$?
-	echo "$t $rc $(($(date +%s) - start))" >>"$results/selftests.rc"
-	say "$t exited $rc after $(($(date +%s) - start))s"
-done
+done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/kvm-selftests.list")
+
+while read -r t timeout args; do
+	[ "$pdir" != none ] && selected "$t" || continue
+	# shellcheck disable=SC2086 # the list's arguments, split on purpose
+	run_test "$t" "$pdir" "$timeout" "./$t" $args
+done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/system-tests.list")
 
 dmesg >"$results/dmesg.txt"
 touch "$results/done"

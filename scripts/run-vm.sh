@@ -4,12 +4,15 @@
 # Boot the test kernel of KIND ("patched" or "base") with virtme-ng under
 # QEMU TCG (-cpu max: AMD SVM with nested paging, so KVM works inside), two
 # sockets in two NUMA nodes, and run scripts/guest-run.sh in it (the KVM
-# selftests), or for KIND "bench" scripts/guest-bench.sh (the benchmark).
-# Results go to $RESULTS/KIND; a VM that does not finish in VM_TIMEOUT
-# seconds is killed.  KERNEL=path/to/bzImage boots another kernel (a scratch
-# build, say) in place of the one of KIND.
+# selftests and system tests), or for KIND "bench" scripts/guest-bench.sh
+# (the benchmark).  KIND "onenode" boots the patched kernel on one node and
+# runs only the series' test, which must skip there.  Results go to
+# $RESULTS/KIND; a VM that does not finish in VM_TIMEOUT seconds is killed.
+# KERNEL=path/to/bzImage boots another kernel (a scratch build, say) in place
+# of the one of KIND.
 #
 # Usage: run-vm.sh patched|base [TEST...]
+#        run-vm.sh onenode
 #        run-vm.sh bench [GMEM_BENCH_OPTION...]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -17,7 +20,20 @@ need_cmds vng qemu-system-x86_64 timeout
 
 kind=${1:-patched}
 shift || true
-kernel=${KERNEL:-$(tree_for "$kind")/arch/x86/boot/bzImage}
+# The guest's memory must match the NUMA nodes' sum; 2 sockets with one CPU
+# each avoid a topology_sane() warning.
+# cma=: a 1 GiB CMA area in node 1 ([4G, 6G) of guest physical memory), more
+# than half of that node's free memory, so that movable allocations there
+# take CMA pages (gmem_systest's CMA case).
+topology=(--cpus "2,sockets=2,cores=1,threads=1" --memory 4G
+	--numa "2G,cpus=0" --numa "2G,cpus=1")
+append="cma=1G@4G-6G"
+if [ "$kind" = onenode ]; then
+	topology=(--cpus 2 --memory 2G)
+	append=
+	set -- guest_memfd_migrate_test
+fi
+kernel=${KERNEL:-$(tree_for "${kind/onenode/patched}")/arch/x86/boot/bzImage}
 sdir=$TREE/tools/testing/selftests/kvm
 out=$RESULTS/$kind
 timeout=${VM_TIMEOUT:-3600}
@@ -27,8 +43,12 @@ if [ "$kind" = bench ]; then
 	[ -x "$BENCH" ] || die "$BENCH not built (run: make bench)"
 	guest_cmd="$TOP/scripts/guest-bench.sh $out $BENCH $*"
 else
-	[ -x "$sdir/guest_memfd_test" ] || die "selftests not built (run: make selftests)"
-	guest_cmd="$TOP/scripts/guest-run.sh $out $sdir $*"
+	[ -x "$sdir/guest_memfd_test" ] && [ -x "$KSELFTEST/run_kselftest.sh" ] ||
+		die "selftests not built (run: make selftests)"
+	# The system tests test the series: the base kernel runs without them.
+	pdir=$PROGS
+	[ "$kind" != base ] || pdir=none
+	guest_cmd="$TOP/scripts/guest-run.sh $out $sdir $KSELFTEST $pdir $*"
 fi
 
 rm -rf "$out"
@@ -36,17 +56,15 @@ mkdir -p "$out"
 log "booting $kernel ($kind), results in $out (timeout ${timeout}s)"
 start=$SECONDS
 rc=0
-# The guest's memory must match the NUMA nodes' sum; 2 sockets with one CPU
-# each avoid a topology_sane() warning; single-threaded TCG avoids stale
-# text-patching breakpoints when KVM flips static keys (DESIGN.md, sec. 4).
-# la57=off: with 5-level paging, the unpatched 7.3.4 KASAN kernel reported a
-# wild-memory-access in handle_edge_irq() at boot and turned lock debugging off.
+# Single-threaded TCG avoids stale text-patching breakpoints when KVM flips
+# static keys (DESIGN.md, sec. 4).  la57=off: with 5-level paging, the
+# unpatched 7.3.4 KASAN kernel reported a wild-memory-access in
+# handle_edge_irq() at boot and turned lock debugging off.
 timeout --kill-after=30 "$timeout" vng --run "$kernel" --disable-kvm --verbose \
-	--cpus 2,sockets=2,cores=1,threads=1 --memory 4G \
-	--numa 2G,cpus=0 --numa 2G,cpus=1 \
+	"${topology[@]}" \
 	--qemu-opts="-cpu max,la57=off -accel tcg,thread=single" \
 	--force-9p --user root --rwdir="$out" \
-	--append "panic_on_warn=0 softlockup_panic=0" \
+	--append "panic_on_warn=0 softlockup_panic=0 $append" \
 	--exec "$guest_cmd" \
 	>"$out/console.log" 2>&1 </dev/null || rc=$?
 log "VM exited with $rc after $((SECONDS - start)) s"

@@ -1,0 +1,1374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gmem_systest: every kernel path that migrates memory, on guest_memfd
+ * bound to a guest, with and without GUEST_MEMFD_FLAG_MOVABLE.
+ *
+ * Pages are moved by move_pages(2), migrate_pages(2), soft offline,
+ * compaction, a CMA allocation and memory offlining while the vCPU is
+ * stopped; after every move the guest checks that it sees exactly what the
+ * host wrote, and the host checks what the guest wrote.  A guest mapping
+ * left pointing at the old page would read stale data, or write where the
+ * host can no longer see it.  Without the flag the pages must stay where they
+ * are, with their contents intact; and automatic NUMA balancing and DAMON
+ * must leave movable guest_memfd alone.
+ *
+ * These tests change the whole system (sysctls, memory blocks, soft-offlined
+ * pages, CMA, DAMON), so they run in a throwaway VM, as root.  Each case runs
+ * in its own process and restores what it changed when it ends, however it
+ * ends.  -S turns a missing prerequisite into a failure.
+ *
+ * Build: scripts/build-progs.sh (lib/progs.mk).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kernel-page-flags.h>
+
+#include "gmem_host.h"
+#include "kselftest.h"
+#include "numaif.h"
+#include "processor.h"
+
+#define GMEM_PAGES	64
+
+/* Enough pages that compaction finds some of them below its free scanner. */
+#define COMPACT_PAGES	1024
+
+/*
+ * Compaction leaves alone the pages it finds above the point where its two
+ * scanners meet, and where that is varies: in about one run in six, none of
+ * the movable pages was below it.  Try again with new pages.
+ */
+#define COMPACT_ROUNDS	3
+
+/* Every round, each page moves once and the host and the guest write it. */
+#define NR_ROUNDS	4
+
+/* How long to let NUMA balancing move the anonymous control pages. */
+#define NUMA_BALANCING_SECONDS	60
+
+/* How long to let DAMON move the anonymous control pages. */
+#define DAMON_SECONDS	30
+
+/* How long an offline attempt of an unmovable block may keep retrying. */
+#define OFFLINE_SECONDS	10
+
+#define CMA_DIR		"/sys/kernel/debug/cma"
+/* Pages of movable guest_memfd moved into the CMA node, at least. */
+#define CMA_MIN_PAGES	1024
+#define CMA_MAX_PAGES	16384
+/* A CMA allocation fails on a page with a transient reference: retry. */
+#define CMA_TRIES	5
+
+/* A VM with one vCPU and a guest_memfd that the host also maps. */
+struct gmem_vm {
+	struct kvm_vcpu *vcpu;
+	struct gmem g;
+};
+
+/*
+ * Round @round of the guest: check what the host wrote, then write round
+ * @round + 1.  With @fill_first, the guest writes round 0 itself, so that
+ * the host never writes to (and dirties) the pages.
+ */
+static void guest_code(u64 gpa, u64 nr_pages, u64 psize, u64 nr_rounds,
+		       u64 fill_first)
+{
+	u64 *mem = (u64 *)gpa, round;
+
+	if (fill_first)
+		GUEST_PAGE_PASS(mem, psize, 0, nr_pages, 1, 0, PASS_FILL);
+
+	for (round = 0; round < 2 * nr_rounds; round += 2) {
+		GUEST_PAGE_PASS(mem, psize, 0, nr_pages, 1, round,
+				PASS_CHECK | PASS_FILL);
+		GUEST_SYNC(round);
+	}
+	GUEST_DONE();
+}
+
+static void create_vm(struct gmem_vm *v, u64 flags, u64 nr_pages,
+		      u64 nr_rounds, bool guest_fills)
+{
+	struct kvm_vm *vm;
+
+	/* Memslot 0 gets room for the page tables that map the guest_memfd. */
+	vm = __vm_create_with_one_vcpu(&v->vcpu, nr_pages, guest_code);
+	gmem_create(&v->g, vm, flags, nr_pages);
+	vcpu_args_set(v->vcpu, 5, GMEM_GPA, nr_pages, page_size, nr_rounds,
+		      guest_fills);
+}
+
+static void destroy_vm(struct gmem_vm *v)
+{
+	gmem_destroy(&v->g);
+	kvm_vm_free(v->g.vm);
+}
+
+/*
+ * The guest checks the host's round @round and writes round @round + 1, the
+ * host checks that; then the host writes round @round + 2 for the next call.
+ */
+static void exchange_round(struct gmem_vm *v, u64 round)
+{
+	run_to_sync(v->vcpu, round);
+	check_pages("host", v->g.mem, v->g.nr_pages, round + 1);
+	fill_pages(v->g.mem, v->g.nr_pages, round + 2);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	TEST_ASSERT(p, "calloc() failed");
+	return p;
+}
+
+/* ---- move_pages(), migrate_pages(), bad input ---- */
+
+/* Alternate every page between node_a and node_b, the guest checking. */
+static void test_migrate(void)
+{
+	u64 before[GMEM_PAGES], after[GMEM_PAGES], round, left;
+	int targets[GMEM_PAGES], calls, total = 0;
+	struct gmem_vm v;
+	long ret;
+
+	create_vm(&v, MOVABLE, GMEM_PAGES, NR_ROUNDS, false);
+
+	/* Round 0 lands wherever the host faults it in. */
+	fill_pages(v.g.mem, GMEM_PAGES, 0);
+
+	for (round = 0; round < 2 * NR_ROUNDS; round += 2) {
+		/* The guest checks @round, writes @round + 1, and stops. */
+		run_to_sync(v.vcpu, round);
+		check_pages("host", v.g.mem, GMEM_PAGES, round + 1);
+
+		/* Every page goes to the node it is not on, to a new PFN. */
+		get_pfns(v.g.pages, before, GMEM_PAGES);
+		get_other_nodes(v.g.pages, targets, GMEM_PAGES);
+		left = move_to_nodes(v.g.pages, targets, GMEM_PAGES, MOVE_TRIES,
+				     &calls, &ret);
+		TEST_ASSERT(!left,
+			    "Round %lu: %lu of %d pages not moved (last move_pages() = %ld)",
+			    round, left, GMEM_PAGES, ret);
+		get_pfns(v.g.pages, after, GMEM_PAGES);
+		TEST_ASSERT(count_changed(before, after, GMEM_PAGES) == GMEM_PAGES,
+			    "Round %lu: pages changed node but kept their PFN", round);
+		total += calls;
+
+		/* What the guest wrote moved with the pages... */
+		check_pages("host after move", v.g.mem, GMEM_PAGES, round + 1);
+		/* ... and the guest must now see what the host writes. */
+		fill_pages(v.g.mem, GMEM_PAGES, round + 2);
+	}
+
+	vcpu_run(v.vcpu);
+	TEST_ASSERT_EQ(get_ucall(v.vcpu, NULL), UCALL_DONE);
+	destroy_vm(&v);
+	case_pass("%d pages moved %d times (%d move_pages() calls), guest saw all",
+		  GMEM_PAGES, NR_ROUNDS, total);
+}
+
+/* Without GUEST_MEMFD_FLAG_MOVABLE, nothing moves and nothing is lost. */
+static void test_unmovable(void)
+{
+	u64 pfns[GMEM_PAGES], pfns_after[GMEM_PAGES], left;
+	int before[GMEM_PAGES], targets[GMEM_PAGES], after[GMEM_PAGES];
+	struct gmem_vm v;
+	long ret;
+
+	create_vm(&v, UNMOVABLE, GMEM_PAGES, 2, false);
+	fill_pages(v.g.mem, GMEM_PAGES, 0);
+	run_to_sync(v.vcpu, 0);
+
+	get_nodes(v.g.pages, before, GMEM_PAGES);
+	get_pfns(v.g.pages, pfns, GMEM_PAGES);
+	get_other_nodes(v.g.pages, targets, GMEM_PAGES);
+	left = move_to_nodes(v.g.pages, targets, GMEM_PAGES, 3, NULL, &ret);
+	TEST_ASSERT(left == GMEM_PAGES, "%lu unmovable pages moved",
+		    GMEM_PAGES - left);
+	TEST_ASSERT(ret == GMEM_PAGES,
+		    "move_pages() reported %ld pages not moved, wanted %d",
+		    ret, GMEM_PAGES);
+
+	get_nodes(v.g.pages, after, GMEM_PAGES);
+	TEST_ASSERT(!memcmp(before, after, sizeof(before)),
+		    "Unmovable pages changed nodes");
+	get_pfns(v.g.pages, pfns_after, GMEM_PAGES);
+	TEST_ASSERT(!count_changed(pfns, pfns_after, GMEM_PAGES),
+		    "Unmovable pages changed PFNs");
+
+	check_pages("host", v.g.mem, GMEM_PAGES, 1);
+	fill_pages(v.g.mem, GMEM_PAGES, 2);
+	exchange_round(&v, 2);
+
+	destroy_vm(&v);
+	case_pass("move_pages() left %ld of %d pages", ret, GMEM_PAGES);
+}
+
+/*
+ * migrate_pages(2) moves every page of the task from one node to another:
+ * movable guest_memfd pages go, unmovable ones stay, and the guest sees the
+ * same data in both.
+ */
+static void test_migrate_pages(void)
+{
+	unsigned long from[MAX_NODES / 64] = {}, to[MAX_NODES / 64] = {};
+	struct gmem_vm movable, unmovable;
+	int tries, n;
+	long ret;
+
+	/* All pages on node_a: the unmovable ones by their policy. */
+	create_vm(&movable, MOVABLE, GMEM_PAGES, 2, false);
+	create_vm(&unmovable, UNMOVABLE, GMEM_PAGES, 2, false);
+	bind_to_node(unmovable.g.mem, GMEM_PAGES * page_size, node_a);
+	fill_pages(movable.g.mem, GMEM_PAGES, 0);
+	fill_pages(unmovable.g.mem, GMEM_PAGES, 0);
+	exchange_round(&movable, 0);
+	exchange_round(&unmovable, 0);
+
+	move_all(movable.g.pages, GMEM_PAGES, node_a);
+	TEST_ASSERT_EQ(count_on_node(unmovable.g.pages, GMEM_PAGES, node_a),
+		       GMEM_PAGES);
+
+	from[node_a / 64] |= BIT_ULL(node_a % 64);
+	to[node_b / 64] |= BIT_ULL(node_b % 64);
+	for (tries = 0; tries < MOVE_TRIES; tries++) {
+		ret = migrate_pages(0, MAX_NODES, from, to);
+		TEST_ASSERT(ret >= 0, "migrate_pages() failed, errno = %d", errno);
+		if (count_on_node(movable.g.pages, GMEM_PAGES, node_b) == GMEM_PAGES)
+			break;
+	}
+	TEST_ASSERT(tries < MOVE_TRIES, "%d movable pages not moved to node %d",
+		    GMEM_PAGES - count_on_node(movable.g.pages, GMEM_PAGES, node_b),
+		    node_b);
+	n = count_on_node(unmovable.g.pages, GMEM_PAGES, node_a);
+	TEST_ASSERT(n == GMEM_PAGES, "%d unmovable pages left node %d",
+		    GMEM_PAGES - n, node_a);
+
+	exchange_round(&movable, 2);
+	exchange_round(&unmovable, 2);
+	destroy_vm(&unmovable);
+	destroy_vm(&movable);
+	case_pass("%d movable pages moved, %d unmovable stayed", GMEM_PAGES,
+		  GMEM_PAGES);
+}
+
+/* Errors that userspace can provoke: clean error codes, never a WARN. */
+static void test_bad_input(void)
+{
+	int before[GMEM_PAGES], after[GMEM_PAGES], targets[GMEM_PAGES];
+	const int bad_nodes[] = { -1, get_max_numa_node() + 1, 1 << 20 };
+	struct gmem_vm v;
+	u64 supported;
+	int bit, fd, i, n;
+
+	create_vm(&v, MOVABLE, GMEM_PAGES, 2, false);
+	fill_pages(v.g.mem, GMEM_PAGES, 0);
+	exchange_round(&v, 0);
+
+	/* Every flag that is not offered is refused, with MOVABLE or alone. */
+	supported = vm_check_cap(v.g.vm, KVM_CAP_GUEST_MEMFD_FLAGS);
+	for (bit = 0; bit < 64; bit++) {
+		if (supported & BIT_ULL(bit))
+			continue;
+		fd = __vm_create_guest_memfd(v.g.vm, page_size, BIT_ULL(bit));
+		TEST_ASSERT(fd < 0 && errno == EINVAL,
+			    "Flag bit %d: wanted EINVAL, got fd %d errno %d",
+			    bit, fd, errno);
+		fd = __vm_create_guest_memfd(v.g.vm, page_size,
+					     BIT_ULL(bit) | GUEST_MEMFD_FLAG_MOVABLE);
+		TEST_ASSERT(fd < 0 && errno == EINVAL,
+			    "Flag bit %d with MOVABLE: wanted EINVAL, got fd %d errno %d",
+			    bit, fd, errno);
+	}
+
+	/* Moving to a node that does not exist fails the call with ENODEV. */
+	get_nodes(v.g.pages, before, GMEM_PAGES);
+	for (n = 0; n < ARRAY_SIZE(bad_nodes); n++) {
+		for (i = 0; i < GMEM_PAGES; i++)
+			targets[i] = bad_nodes[n];
+		TEST_ASSERT(move_pages(0, GMEM_PAGES, v.g.pages, targets, after,
+				       MPOL_MF_MOVE) == -1 && errno == ENODEV,
+			    "move_pages() to node %d: wanted ENODEV, got errno %d",
+			    bad_nodes[n], errno);
+	}
+	get_nodes(v.g.pages, after, GMEM_PAGES);
+	TEST_ASSERT(!memcmp(before, after, sizeof(before)),
+		    "Pages moved on a failed move_pages()");
+
+	exchange_round(&v, 2);
+	destroy_vm(&v);
+	case_pass("unknown flags EINVAL, nonexistent nodes ENODEV");
+}
+
+/* ---- soft offline ---- */
+
+#define SOFT_OFFLINE	"/sys/devices/system/memory/soft_offline_page"
+
+/*
+ * After a soft offline of @pfn: a movable page got a new PFN and the old one
+ * is poisoned (taken out of use); an unmovable one kept its PFN, unpoisoned.
+ */
+static void check_soft_offlined(bool movable, u64 pfn, u64 new_pfn)
+{
+	bool poisoned = pfn_flags(pfn) & BIT_ULL(KPF_HWPOISON);
+
+	if (movable) {
+		TEST_ASSERT(new_pfn != pfn, "Soft offlined page still at PFN 0x%lx",
+			    pfn);
+		TEST_ASSERT(poisoned, "Soft offlined PFN 0x%lx is not HWPoison", pfn);
+	} else {
+		TEST_ASSERT(new_pfn == pfn, "Unmovable page moved from 0x%lx to 0x%lx",
+			    pfn, new_pfn);
+		TEST_ASSERT(!poisoned, "PFN 0x%lx of an unmovable page was poisoned",
+			    pfn);
+	}
+}
+
+/*
+ * Soft offline a page that only the guest maps (by physical address) and one
+ * that the host maps (MADV_SOFT_OFFLINE).  A movable page must move to a new
+ * PFN, an unmovable one must stay (EBUSY), and in both cases host and guest
+ * must keep seeing the same data.  Soft offline "invalidates" clean page
+ * cache that nobody maps instead of migrating it; a guest_memfd page that the
+ * guest uses must not be dropped that way (KVM marks the pages it maps dirty).
+ */
+static void soft_offline(bool movable)
+{
+	u64 pfn, new_pfn;
+	struct gmem_vm v;
+	char buf[64];
+	void *addr;
+	int ret;
+
+	if (access(SOFT_OFFLINE, W_OK))
+		case_skip("no %s (CONFIG_MEMORY_FAILURE)", SOFT_OFFLINE);
+
+	create_vm(&v, movable ? MOVABLE : UNMOVABLE, 16, 3, true);
+	run_to_sync(v.vcpu, 0);
+	check_pages("host", v.g.mem, 16, 1);
+
+	/* A page that only the guest maps: unmap it from the host. */
+	addr = v.g.pages[2];
+	pfn = page_pfn(addr);
+	kvm_munmap(addr, page_size);
+	snprintf(buf, sizeof(buf), "0x%lx", pfn * page_size);
+	ret = try_write_file(SOFT_OFFLINE, buf);
+	TEST_ASSERT(mmap(addr, page_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, v.g.fd, 2 * page_size) == addr,
+		    "Remapping page 2 failed, errno = %d", errno);
+	new_pfn = page_pfn(addr);
+	if (movable)
+		TEST_ASSERT(!ret, "Soft offlining PFN 0x%lx failed, errno = %d (%s)",
+			    pfn, ret, strerror(ret));
+	else
+		TEST_ASSERT(ret == EBUSY,
+			    "Soft offlining unmovable PFN 0x%lx: errno %d, wanted EBUSY",
+			    pfn, ret);
+	check_soft_offlined(movable, pfn, new_pfn);
+
+	/* Host and guest must agree on the page, both ways. */
+	check_pages("host", v.g.mem, 16, 1);
+	fill_pages(v.g.mem, 16, 2);
+	exchange_round(&v, 2);
+
+	/* A page that the host maps. */
+	pfn = page_pfn(v.g.pages[1]);
+	ret = madvise(v.g.pages[1], page_size, MADV_SOFT_OFFLINE);
+	new_pfn = page_pfn(v.g.pages[1]);
+	if (movable)
+		TEST_ASSERT(!ret, "MADV_SOFT_OFFLINE failed, errno = %d (%s)",
+			    errno, strerror(errno));
+	else
+		TEST_ASSERT(ret == -1 && errno == EBUSY,
+			    "MADV_SOFT_OFFLINE on unmovable memory: ret %d, errno %d, wanted EBUSY",
+			    ret, errno);
+	check_soft_offlined(movable, pfn, new_pfn);
+	exchange_round(&v, 4);
+
+	destroy_vm(&v);
+	if (movable)
+		case_pass("unmapped and mapped pages moved, old PFNs poisoned, contents intact");
+	else
+		case_pass("EBUSY, pages stayed, not poisoned, contents intact");
+}
+
+static void test_soft_offline_movable(void)
+{
+	soft_offline(true);
+}
+
+static void test_soft_offline_unmovable(void)
+{
+	soft_offline(false);
+}
+
+/* ---- compaction ---- */
+
+#define COMPACT_UNEVICTABLE	"/proc/sys/vm/compact_unevictable_allowed"
+
+/*
+ * Compact all memory with @flags guest_memfd pages among freed anonymous
+ * pages, and count how many guest_memfd pages compaction moved.
+ */
+static u64 compact_with(u64 flags, const char *unevictable_allowed)
+{
+	u64 before[COMPACT_PAGES], after[COMPACT_PAGES], i;
+	struct gmem_vm v;
+	char *anon;
+
+	create_vm(&v, flags, COMPACT_PAGES, 2, false);
+
+	/* Interleave the allocations, then free the anonymous ones. */
+	anon = kvm_mmap(COMPACT_PAGES * page_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	for (i = 0; i < COMPACT_PAGES; i++) {
+		host_pass("fill", v.g.mem, i, i + 1, 1, 0, PASS_FILL);
+		anon[i * page_size] = 1;
+	}
+	kvm_munmap(anon, COMPACT_PAGES * page_size);
+
+	/* Let the guest map every page before compaction. */
+	exchange_round(&v, 0);
+
+	get_pfns(v.g.pages, before, COMPACT_PAGES);
+	write_file(COMPACT_UNEVICTABLE, unevictable_allowed);
+	write_file("/proc/sys/vm/compact_memory", "1");
+	get_pfns(v.g.pages, after, COMPACT_PAGES);
+
+	/* The guest must see the host's data, and the host the guest's. */
+	check_pages("host", v.g.mem, COMPACT_PAGES, 2);
+	exchange_round(&v, 2);
+
+	destroy_vm(&v);
+	return count_changed(before, after, COMPACT_PAGES);
+}
+
+static void test_compaction(void)
+{
+	u64 movable = 0, unmovable, disallowed;
+	int round;
+
+	if (access("/proc/sys/vm/compact_memory", W_OK))
+		case_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)");
+
+	write_restored(COMPACT_UNEVICTABLE, "1");
+	for (round = 0; round < COMPACT_ROUNDS && !movable; round++)
+		movable = compact_with(MOVABLE, "1");
+	unmovable = compact_with(UNMOVABLE, "1");
+	disallowed = compact_with(MOVABLE, "0");
+	restore_all();
+
+	TEST_ASSERT(movable > 0, "Compaction moved none of %d movable pages, %d times",
+		    COMPACT_PAGES, COMPACT_ROUNDS);
+	TEST_ASSERT(!unmovable, "Compaction moved %lu unmovable pages", unmovable);
+	TEST_ASSERT(!disallowed,
+		    "Compaction moved %lu pages with compact_unevictable_allowed=0",
+		    disallowed);
+
+	ksft_print_msg("compaction moved 0 unmovable pages, and 0 movable ones\n");
+	ksft_print_msg("with vm.compact_unevictable_allowed=0\n");
+	case_pass("moved %lu of %d movable pages (round %d)", movable,
+		  COMPACT_PAGES, round);
+}
+
+/* ---- CMA ---- */
+
+/* A CMA area, or one range of it: PFNs [base, base + count). */
+struct cma_area {
+	char name[256];
+	u64 base, count;
+	bool multi;	/* one of several ranges; count is the whole area's */
+	int node;
+};
+
+/* The node of the memory block that holds @pfn, or -1. */
+static int pfn_node(u64 pfn)
+{
+	u64 block = pfn * page_size / memory_block_size();
+	char path[128];
+	int node;
+
+	for (node = 0; node <= get_max_numa_node(); node++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/memory/memory%lu/node%d", block, node);
+		if (!access(path, F_OK))
+			return node;
+	}
+	return -1;
+}
+
+static u64 cma_read(const char *name, const char *file)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", CMA_DIR, name, file);
+	return read_u64(path);
+}
+
+/* The CMA areas (each range of one), at most @max; -1 without debugfs. */
+static int list_cma(struct cma_area *areas, int max)
+{
+	char path[512];
+	struct dirent *de;
+	int n = 0, r;
+	DIR *d;
+
+	d = opendir(CMA_DIR);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		for (r = 0; n < max; r++) {
+			struct cma_area *a = &areas[n];
+
+			snprintf(path, sizeof(path), "%s/%s/ranges/%d/base_pfn",
+				 CMA_DIR, de->d_name, r);
+			if (access(path, R_OK))
+				break;
+			snprintf(a->name, sizeof(a->name), "%s", de->d_name);
+			a->base = read_u64(path);
+			a->count = cma_read(a->name, "count");
+			snprintf(path, sizeof(path), "%s/%s/ranges/1", CMA_DIR,
+				 de->d_name);
+			a->multi = !access(path, F_OK);
+			a->node = pfn_node(a->base);
+			n += a->count > 0;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Whether PFNs [@start, @end) overlap a CMA area (a whole area's size per range). */
+static bool overlaps_cma(u64 start, u64 end)
+{
+	struct cma_area areas[16];
+	int i, n = list_cma(areas, ARRAY_SIZE(areas));
+
+	for (i = 0; i < n; i++)
+		if (start < areas[i].base + areas[i].count && areas[i].base < end)
+			return true;
+	return false;
+}
+
+/*
+ * How many pages of @a are HWPoison (soft offline leaves the old page so):
+ * a CMA allocation over one of them cannot succeed.
+ */
+static u64 count_poisoned(const struct cma_area *a)
+{
+	u64 *flags = xcalloc(a->count, sizeof(u64)), i, poisoned = 0;
+	size_t size = a->count * sizeof(u64);
+	int fd = open("/proc/kpageflags", O_RDONLY);
+
+	TEST_ASSERT(fd >= 0, "Opening /proc/kpageflags failed, errno = %d", errno);
+	TEST_ASSERT(pread(fd, flags, size, a->base * sizeof(u64)) == size,
+		    "Reading /proc/kpageflags failed, errno = %d", errno);
+	close(fd);
+	for (i = 0; i < a->count; i++)
+		poisoned += !!(flags[i] & BIT_ULL(KPF_HWPOISON));
+	free(flags);
+	return poisoned;
+}
+
+static u64 count_in_area(const u64 *pfns, u64 nr, const struct cma_area *a)
+{
+	u64 i, in = 0;
+
+	for (i = 0; i < nr; i++)
+		in += pfns[i] >= a->base && pfns[i] < a->base + a->count;
+	return in;
+}
+
+/* What /proc/zoneinfo says about one zone. */
+struct zone_info {
+	int node;
+	char name[16];
+	u64 start, spanned, cma, free, free_cma, pcp;
+};
+
+/* The zones of /proc/zoneinfo, at most @max; returns how many. */
+static int read_zones(struct zone_info *zones, int max)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	struct zone_info *z = NULL;
+	char line[256], name[16];
+	int node, n = 0;
+	u64 v;
+
+	TEST_ASSERT(f, "Cannot open /proc/zoneinfo");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d, zone %15s", &node, name) == 2) {
+			TEST_ASSERT(n < max, "More than %d zones", max);
+			z = &zones[n++];
+			*z = (struct zone_info) { .node = node };
+			snprintf(z->name, sizeof(z->name), "%s", name);
+		} else if (!z) {
+			continue;
+		} else if (sscanf(line, " spanned %lu", &v) == 1) {
+			z->spanned = v;
+		} else if (sscanf(line, " cma %lu", &v) == 1) {
+			z->cma = v;
+		} else if (sscanf(line, " nr_free_pages %lu", &v) == 1) {
+			z->free = v;
+		} else if (sscanf(line, " nr_free_cma %lu", &v) == 1) {
+			z->free_cma = v;
+		} else if (sscanf(line, " count: %lu", &v) == 1) {
+			z->pcp += v;
+		} else if (sscanf(line, " start_pfn: %lu", &v) == 1) {
+			z->start = v;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * The zone with CMA pages whose span holds @pfn.  A ZONE_MOVABLE with free
+ * pages on its node would serve movable allocations before it: the case
+ * skips if there is one.
+ */
+static void read_cma_zone(u64 pfn, struct zone_info *out)
+{
+	struct zone_info zones[32];
+	int i, n = read_zones(zones, ARRAY_SIZE(zones));
+	bool found = false;
+
+	for (i = 0; i < n; i++) {
+		if (zones[i].cma && pfn >= zones[i].start &&
+		    pfn < zones[i].start + zones[i].spanned) {
+			*out = zones[i];
+			found = true;
+		}
+	}
+	TEST_ASSERT(found, "No zone with CMA pages holds PFN 0x%lx", pfn);
+	for (i = 0; i < n; i++)
+		if (zones[i].node == out->node && !strcmp(zones[i].name, "Movable") &&
+		    zones[i].free)
+			case_skip("node %d has a ZONE_MOVABLE with %lu free pages, which movable allocations take before CMA",
+				  out->node, zones[i].free);
+}
+
+static void print_zone(const char *when, const struct zone_info *z)
+{
+	ksft_print_msg("%s: zone %s of node %d: %lu free pages, %lu of them CMA, %lu on per-CPU lists\n",
+		       when, z->name, z->node, z->free, z->free_cma, z->pcp);
+}
+
+/* The names of the /proc/kpageflags bits, KPF_LOCKED (0) to KPF_PGTABLE (26). */
+static const char * const kpf_names[] = {
+	"locked", "error", "referenced", "uptodate", "dirty", "lru", "active",
+	"slab", "writeback", "reclaim", "buddy", "mmap", "anon", "swapcache",
+	"swapbacked", "compound_head", "compound_tail", "huge", "unevictable",
+	"hwpoison", "nopage", "ksm", "thp", "offline", "zero_page", "idle",
+	"pgtable",
+};
+
+/* What /proc/kpagecount and /proc/kpageflags say about @pfn. */
+static void describe_pfn(u64 pfn, char *buf, size_t size)
+{
+	u64 flags = pfn_flags(pfn);
+	int i, n;
+
+	n = snprintf(buf, size, "mapcount %lu, flags 0x%lx:",
+		     read_u64_at("/proc/kpagecount", pfn * sizeof(u64)), flags);
+	for (i = 0; i < ARRAY_SIZE(kpf_names) && n < size; i++)
+		if (flags & BIT_ULL(i))
+			n += snprintf(buf + n, size - n, " %s", kpf_names[i]);
+}
+
+/*
+ * Turn on the tracepoint of test_pages_isolated(), which names the first
+ * page that kept a range from being isolated, and empty the trace.  @trace
+ * gets the trace file, or an empty string without tracing.
+ */
+static void trace_isolation(char *trace, size_t size)
+{
+	static const char * const dirs[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[256];
+	int i;
+
+	trace[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof(path),
+			 "%s/events/page_isolation/test_pages_isolated/enable",
+			 dirs[i]);
+		if (access(path, W_OK))
+			continue;
+		write_restored(path, "1");
+		snprintf(trace, size, "%s/trace", dirs[i]);
+		close(open(trace, O_WRONLY | O_TRUNC));
+		return;
+	}
+}
+
+/* The last PFN that test_pages_isolated() found busy, per @trace, or -1. */
+static long traced_busy_pfn(const char *trace)
+{
+	char line[512], *p;
+	long pfn = -1;
+	FILE *f;
+
+	f = trace[0] ? fopen(trace, "r") : NULL;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if ((p = strstr(line, "fin_pfn=")) && strstr(line, "ret=fail"))
+			pfn = strtol(p + strlen("fin_pfn="), NULL, 16);
+	fclose(f);
+	return pfn;
+}
+
+/*
+ * A CMA allocation of @chunk pages failed with @err: say what kept it from
+ * moving pages out, as far as known, and fail.
+ */
+static void __noreturn cma_alloc_failed(const struct cma_area *a,
+					struct gmem *g, u64 chunk, u64 total,
+					int err, const char *trace)
+{
+	u64 *pfns = xcalloc(g->nr_pages, sizeof(u64)), i, lowest = -1ull;
+	long busy = traced_busy_pfn(trace);
+	char what[512] = "not traced (no tracefs)";
+	size_t n;
+
+	get_pfns(g->pages, pfns, g->nr_pages);
+	for (i = 0; i < g->nr_pages; i++)
+		if (count_in_area(&pfns[i], 1, a) && pfns[i] < lowest)
+			lowest = pfns[i];
+	if (busy >= 0) {
+		for (i = 0; i < g->nr_pages && pfns[i] != busy; i++)
+			;
+		n = snprintf(what, sizeof(what), "PFN 0x%lx, %s, ", busy,
+			     i < g->nr_pages ? "a movable guest_memfd page" :
+					       "not guest_memfd");
+		describe_pfn(busy, what + n, sizeof(what) - n);
+	}
+	TEST_FAIL("Allocating %lu pages of CMA area %s (PFNs 0x%lx-0x%lx, %lu allocated so far) failed %d times, errno %d (%s).\n"
+		  "  The page that kept it busy: %s.\n"
+		  "  %lu of the %lu movable guest_memfd pages are still in the area, the lowest at PFN 0x%lx\n"
+		  "  (cma_alloc() reports the failure in dmesg).",
+		  chunk, a->name, a->base, a->base + a->count - 1, total,
+		  CMA_TRIES, err, strerror(err), what,
+		  count_in_area(pfns, g->nr_pages, a), g->nr_pages, lowest);
+}
+
+/*
+ * Allocate all free memory of CMA area @a through debugfs, chunk by chunk,
+ * each freed again by restore_all().  The allocation migrates every movable
+ * page out of the area; a failure tells what was in the way.  Returns the
+ * pages allocated.
+ */
+static u64 cma_alloc_all(const struct cma_area *a, struct gmem *g)
+{
+	char alloc[512], free_path[512], val[32], trace[256];
+	int tries, chunks, err = 0;
+	u64 chunk, total = 0;
+
+	snprintf(alloc, sizeof(alloc), "%s/%s/alloc", CMA_DIR, a->name);
+	snprintf(free_path, sizeof(free_path), "%s/%s/free", CMA_DIR, a->name);
+	trace_isolation(trace, sizeof(trace));
+	for (chunks = 0; chunks < 64; chunks++) {
+		chunk = cma_read(a->name, "maxchunk");
+		if (!chunk)
+			break;
+		snprintf(val, sizeof(val), "%lu", chunk);
+		for (tries = 0; tries < CMA_TRIES; tries++) {
+			err = try_write_file(alloc, val);
+			if (!err)
+				break;
+			usleep(200000);
+		}
+		if (err)
+			cma_alloc_failed(a, g, chunk, total, err, trace);
+		restore_later(free_path, val);
+		total += chunk;
+	}
+	TEST_ASSERT(!cma_read(a->name, "maxchunk"),
+		    "CMA area %s still has free pages after %d allocations", a->name,
+		    chunks);
+	return total;
+}
+
+/*
+ * A CMA area takes movable allocations while it is free, and must be
+ * emptied when its owner allocates it: movable guest_memfd pages moved to
+ * the area's node land in it (the page allocator serves movable
+ * allocations from CMA first while CMA holds more than half of the zone's
+ * free pages), a CMA allocation of the whole area then moves them out, with
+ * host and guest seeing the same data, and unmovable guest_memfd allocated
+ * on the same node in the same conditions never lands in it.
+ */
+static void test_cma(void)
+{
+	u64 nr, in_moved, in_unmovable, in_after, allocated, used_before, used;
+	u64 *pfns, *unmov_before, *unmov_after;
+	struct gmem_vm mv, um;
+	struct zone_info z0, z1;
+	struct cma_area areas[16], *a = NULL;
+	int cma_node, other, n, i;
+	double t, alloc_secs;
+
+	n = list_cma(areas, ARRAY_SIZE(areas));
+	if (n < 0)
+		case_skip("no %s (CONFIG_CMA_DEBUGFS, debugfs mounted?)", CMA_DIR);
+	for (i = 0; i < n; i++)
+		if (!areas[i].multi && (areas[i].node == node_a || areas[i].node == node_b) &&
+		    pfn_node(areas[i].base + areas[i].count - 1) == areas[i].node &&
+		    (!a || areas[i].count > a->count))
+			a = &areas[i];
+	if (!a)
+		case_skip("no single-range CMA area on node %d or %d (boot with cma=)",
+			  node_a, node_b);
+	cma_node = a->node;
+	other = cma_node == node_a ? node_b : node_a;
+	/* Page cache left by earlier tests may sit in CMA: free it. */
+	write_file("/proc/sys/vm/drop_caches", "3");
+	used_before = cma_read(a->name, "used");
+	ksft_print_msg("CMA area %s: PFNs 0x%lx-0x%lx (%lu MiB) on node %d, %lu pages used\n",
+		       a->name, a->base, a->base + a->count - 1,
+		       a->count * page_size >> 20, cma_node, used_before);
+
+	n = count_poisoned(a);
+	if (n)
+		case_skip("%d HWPoison pages in CMA area %s (soft offlined since boot): no CMA allocation can cover them",
+			  n, a->name);
+
+	read_cma_zone(a->base, &z0);
+	print_zone("before", &z0);
+	if (z0.free_cma * 2 <= z0.free)
+		case_skip("CMA has %lu of the %lu free pages of zone %s of node %d: the allocator prefers it only above half",
+			  z0.free_cma, z0.free, z0.name, z0.node);
+	/* More pages than the per-CPU lists hold, which may be no CMA at all. */
+	nr = max_t(u64, CMA_MIN_PAGES, ((z0.pcp + 512 + 63) & ~63ull));
+	nr = min_t(u64, nr, CMA_MAX_PAGES);
+	pfns = xcalloc(nr, sizeof(u64));
+	unmov_before = xcalloc(nr, sizeof(u64));
+	unmov_after = xcalloc(nr, sizeof(u64));
+
+	/* Movable pages on the other node, written by host and guest. */
+	create_vm(&mv, MOVABLE, nr, 3, false);
+	bind_to_node(mv.g.mem, nr * page_size, other);
+	fill_pages(mv.g.mem, nr, 0);
+	exchange_round(&mv, 0);
+	TEST_ASSERT_EQ(count_on_node(mv.g.pages, nr, other), nr);
+
+	/* (a) Moved to the CMA node, they land in the area... */
+	t = now();
+	move_all(mv.g.pages, nr, cma_node);
+	t = now() - t;
+	get_pfns(mv.g.pages, pfns, nr);
+	in_moved = count_in_area(pfns, nr, a);
+
+	/* (c) ... where unmovable pages allocated there next never land. */
+	create_vm(&um, UNMOVABLE, nr, 2, false);
+	bind_to_node(um.g.mem, nr * page_size, cma_node);
+	fill_pages(um.g.mem, nr, 0);
+	exchange_round(&um, 0);
+	n = count_on_node(um.g.pages, nr, cma_node);
+	TEST_ASSERT(n == nr, "Only %d of %lu unmovable pages on node %d", n, nr,
+		    cma_node);
+	get_pfns(um.g.pages, unmov_before, nr);
+	in_unmovable = count_in_area(unmov_before, nr, a);
+	read_cma_zone(a->base, &z1);
+	print_zone("after both", &z1);
+	ksft_print_msg("%lu of %lu movable pages moved to node %d in %.2f s landed in CMA, %lu of %lu unmovable ones\n",
+		       in_moved, nr, cma_node, t, in_unmovable, nr);
+
+	TEST_ASSERT(in_moved > 0,
+		    "None of %lu movable pages moved to node %d landed in CMA area %s, which held %lu of the zone's %lu free pages",
+		    nr, cma_node, a->name, z0.free_cma, z0.free);
+	TEST_ASSERT(!in_unmovable, "%lu unmovable guest_memfd pages in CMA area %s",
+		    in_unmovable, a->name);
+	TEST_ASSERT(z1.free_cma * 2 > z1.free,
+		    "CMA fell to %lu of %lu free pages during the test: not the same conditions",
+		    z1.free_cma, z1.free);
+
+	/* The guest sees what the host wrote before the move, and vice versa. */
+	exchange_round(&mv, 2);
+
+	/* (b) Allocating the area moves the movable pages out. */
+	t = now();
+	allocated = cma_alloc_all(a, &mv.g);
+	alloc_secs = now() - t;
+	get_pfns(mv.g.pages, pfns, nr);
+	in_after = count_in_area(pfns, nr, a);
+	get_pfns(um.g.pages, unmov_after, nr);
+	ksft_print_msg("CMA allocation of %lu pages in %.2f s; %lu movable pages left in the area, %d on node %d\n",
+		       allocated, alloc_secs, in_after,
+		       count_on_node(mv.g.pages, nr, cma_node), cma_node);
+	TEST_ASSERT(!in_after, "%lu movable pages still in the allocated CMA area",
+		    in_after);
+	TEST_ASSERT(!count_changed(unmov_before, unmov_after, nr),
+		    "The CMA allocation moved unmovable pages");
+	exchange_round(&mv, 4);
+	exchange_round(&um, 2);
+
+	restore_all();
+	used = cma_read(a->name, "used");
+	TEST_ASSERT(used <= used_before,
+		    "CMA area %s has %lu pages used after the free, %lu before",
+		    a->name, used, used_before);
+
+	destroy_vm(&um);
+	destroy_vm(&mv);
+	free(unmov_after);
+	free(unmov_before);
+	free(pfns);
+	case_pass("%lu of %lu movable pages landed in CMA, a %lu-page CMA allocation (%.1f s) moved them out, 0 of %lu unmovable in CMA",
+		  in_moved, nr, allocated, alloc_secs, nr);
+}
+
+/* ---- memory offlining ---- */
+
+/* Whether @block is a memory block of @node. */
+static bool block_of_node(u64 block, int node)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/memory%lu",
+		 node, block);
+	return !access(path, F_OK);
+}
+
+/*
+ * Turn an online memory block of @node into an empty ZONE_MOVABLE block:
+ * offline it (which fails on blocks with unmovable kernel memory) and online
+ * it movable; when the case ends it goes back to its zone.  Try the highest
+ * blocks first, they are the least used; never a block of a CMA area, whose
+ * pageblocks cannot be offlined.
+ */
+static bool make_movable_block(int node, u64 block_pages, u64 *block)
+{
+	char state[32], zones[64], path[128];
+	long n;
+
+	for (n = 4096; n >= 0; n--) {
+		if (!block_of_node(n, node) ||
+		    overlaps_cma(n * block_pages, (n + 1) * block_pages))
+			continue;
+		block_state(n, state, sizeof(state));
+		if (strcmp(state, "online"))
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/memory/memory%ld/valid_zones", n);
+		read_file(path, zones, sizeof(zones));
+		if (set_block_state(n, "offline"))
+			continue;
+		restore_block_later(n, strcmp(zones, "Movable") ? "online_kernel" :
+								 "online_movable");
+		if (!set_block_state(n, "online_movable")) {
+			*block = n;
+			return true;
+		}
+		/* Leave the block as it was found. */
+		restore_all();
+	}
+	return false;
+}
+
+static void require_hotplug(void)
+{
+	if (access("/sys/devices/system/memory/memory0", F_OK))
+		case_skip("no memory hotplug (CONFIG_MEMORY_HOTREMOVE)");
+}
+
+/* A guest_memfd whose pages are allocated on node_b, per its mempolicy. */
+static void create_vm_on_node_b(struct gmem_vm *v, u64 flags)
+{
+	create_vm(v, flags, GMEM_PAGES, 2, false);
+	bind_to_node(v->g.mem, GMEM_PAGES * page_size, node_b);
+	fill_pages(v->g.mem, GMEM_PAGES, 0);
+	exchange_round(v, 0);
+}
+
+/*
+ * Movable guest_memfd allocated on node_b lands in the ZONE_MOVABLE block
+ * made there; offlining the block must move every page out of it.
+ */
+static void test_offline_movable(void)
+{
+	u64 before[GMEM_PAGES], after[GMEM_PAGES], block, i;
+	u64 block_pages;
+	struct gmem_vm v;
+	int ret;
+
+	require_hotplug();
+	block_pages = memory_block_size() / page_size;
+	if (!make_movable_block(node_b, block_pages, &block))
+		case_skip("no offlinable block on node %d outside CMA", node_b);
+
+	create_vm_on_node_b(&v, MOVABLE);
+	get_pfns(v.g.pages, before, GMEM_PAGES);
+	for (i = 0; i < GMEM_PAGES; i++)
+		TEST_ASSERT(before[i] / block_pages == block,
+			    "Page %lu at PFN 0x%lx, outside movable block %lu",
+			    i, before[i], block);
+
+	ret = set_block_state(block, "offline");
+	TEST_ASSERT(!ret, "Offlining block %lu failed, errno = %d (%s)", block,
+		    ret, strerror(ret));
+
+	get_pfns(v.g.pages, after, GMEM_PAGES);
+	for (i = 0; i < GMEM_PAGES; i++)
+		TEST_ASSERT(after[i] / block_pages != block,
+			    "Page %lu still in offline block %lu", i, block);
+
+	check_pages("host", v.g.mem, GMEM_PAGES, 2);
+	exchange_round(&v, 2);
+	destroy_vm(&v);
+
+	/* Back to its own zone. */
+	restore_all();
+	case_pass("block %lu offlined, %d pages moved", block, GMEM_PAGES);
+}
+
+/*
+ * No block that holds unmovable guest_memfd may go offline.  Unmovable
+ * guest_memfd cannot come from ZONE_MOVABLE, and blocks of other zones may
+ * also hold unmovable kernel memory, which fails offlining before anything
+ * is migrated; a block where offlining got as far as migration failing
+ * (pgmigrate_fail grew) was held by guest_memfd.
+ */
+static void test_offline_unmovable(void)
+{
+	u64 before[GMEM_PAGES], after[GMEM_PAGES], block, last = -1ull;
+	int tried = 0, held = 0, ret, i;
+	u64 block_pages;
+	struct gmem_vm v;
+	char state[32];
+	long fails;
+
+	require_hotplug();
+	block_pages = memory_block_size() / page_size;
+	create_vm_on_node_b(&v, UNMOVABLE);
+	get_pfns(v.g.pages, before, GMEM_PAGES);
+
+	for (i = 0; i < GMEM_PAGES; i++) {
+		block = before[i] / block_pages;
+		if (block == last)
+			continue;
+		last = block;
+
+		fails = read_vmstat("pgmigrate_fail");
+		ret = offline_block(block, OFFLINE_SECONDS);
+		block_state(block, state, sizeof(state));
+		if (!ret && !strcmp(state, "offline"))
+			set_block_state(block, "online");
+		TEST_ASSERT(ret, "Block %lu with unmovable guest_memfd went offline",
+			    block);
+		TEST_ASSERT(!strcmp(state, "online"), "Block %lu is %s", block, state);
+		tried++;
+		held += read_vmstat("pgmigrate_fail") > fails;
+	}
+
+	get_pfns(v.g.pages, after, GMEM_PAGES);
+	TEST_ASSERT(!count_changed(before, after, GMEM_PAGES),
+		    "Unmovable pages moved");
+	check_pages("host", v.g.mem, GMEM_PAGES, 2);
+	exchange_round(&v, 2);
+	destroy_vm(&v);
+
+	ksft_print_msg("%d of %d blocks failed to migrate guest_memfd\n", held, tried);
+	case_pass("%d blocks stayed online", tried);
+}
+
+/* ---- NUMA balancing ---- */
+
+static void set_cpu_of_node(int node)
+{
+	char path[64], list[256];
+	cpu_set_t set;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/cpulist", node);
+	read_file(path, list, sizeof(list));
+	TEST_ASSERT(list[0], "Node %d has no CPU", node);
+
+	CPU_ZERO(&set);
+	CPU_SET(atoi(list), &set);
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
+		    "sched_setaffinity() failed, errno = %d", errno);
+}
+
+/* Whether a page is dirty, per /proc/kpageflags. */
+static bool page_dirty(void *addr)
+{
+	return pfn_flags(page_pfn(addr)) & BIT_ULL(KPF_DIRTY);
+}
+
+/*
+ * Place movable guest_memfd pages (read by the host only, so clean) and
+ * anonymous control pages (written) of @v on node_a.  Returns the anonymous
+ * mapping; @anon_pages gets its pages.
+ */
+static u64 *place_with_control(struct gmem_vm *v, void **anon_pages)
+{
+	u64 words = page_size / sizeof(u64), *anon, i;
+
+	anon = kvm_mmap(GMEM_PAGES * page_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	for (i = 0; i < GMEM_PAGES; i++) {
+		anon[i * words] = i;
+		anon_pages[i] = &anon[i * words];
+	}
+	move_all(v->g.pages, GMEM_PAGES, node_a);
+	move_all(anon_pages, GMEM_PAGES, node_a);
+	return anon;
+}
+
+/*
+ * Wait up to @seconds for @who to move the anonymous control pages to
+ * node_b, reading them and the guest_memfd pages of @v all along if @touch.
+ * Returns the control pages moved; @gmem_moved gets the guest_memfd pages
+ * that moved.
+ */
+static int wait_for_control(const char *who, struct gmem_vm *v, u64 *anon,
+			    void **anon_pages, int seconds, bool touch,
+			    int *gmem_moved)
+{
+	u64 words = page_size / sizeof(u64), i;
+	double start = now();
+	int moved = 0;
+
+	while (now() - start < seconds) {
+		for (i = 0; touch && i < GMEM_PAGES * words; i += words) {
+			READ_ONCE(anon[i]);
+			READ_ONCE(v->g.mem[i]);
+		}
+		moved = count_on_node(anon_pages, GMEM_PAGES, node_b);
+		if (moved == GMEM_PAGES)
+			break;
+		usleep(touch ? 1000 : 100000);
+	}
+	*gmem_moved = count_on_node(v->g.pages, GMEM_PAGES, node_b);
+	ksft_print_msg("%s moved %d of %d anonymous pages in %.0f s\n", who,
+		       moved, GMEM_PAGES, now() - start);
+	return moved;
+}
+
+/*
+ * Automatic NUMA balancing must leave guest_memfd alone: run on node_b's CPU
+ * and keep reading guest_memfd and anonymous pages that sit on node_a until
+ * NUMA balancing has moved the anonymous ones.  Pages that a guest or the
+ * host wrote are dirty, and NUMA balancing does not migrate dirty file
+ * folios anyway, so the guest_memfd pages are ones the host only read: clean
+ * and migratable, only AS_NO_ACCESS_BASED_MIGRATION keeps them where they are.
+ */
+static void test_numa_balancing(void)
+{
+	const char *path = "/proc/sys/kernel/numa_balancing";
+	u64 words = page_size / sizeof(u64), i, *anon;
+	int moved = 0, gmem_moved;
+	void *anon_pages[GMEM_PAGES];
+	struct gmem_vm v;
+
+	if (access(path, F_OK))
+		case_skip("no %s (CONFIG_NUMA_BALANCING)", path);
+
+	create_vm(&v, MOVABLE, GMEM_PAGES, 1, false);
+	for (i = 0; i < GMEM_PAGES; i++)
+		READ_ONCE(v.g.mem[i * words]);
+	anon = place_with_control(&v, anon_pages);
+	for (i = 0; i < GMEM_PAGES; i++)
+		TEST_ASSERT(!page_dirty(v.g.pages[i]),
+			    "Page %lu is dirty: the test would not show anything", i);
+
+	write_restored(path, "1");
+	set_cpu_of_node(node_b);
+
+	moved = wait_for_control("NUMA balancing", &v, anon, anon_pages,
+				 NUMA_BALANCING_SECONDS, true, &gmem_moved);
+
+	restore_all();
+	set_cpu_of_node(node_a);
+
+	TEST_ASSERT(moved, "NUMA balancing moved no anonymous page in %d s",
+		    NUMA_BALANCING_SECONDS);
+	TEST_ASSERT(!gmem_moved, "NUMA balancing moved %d guest_memfd pages",
+		    gmem_moved);
+	for (i = 0; i < GMEM_PAGES; i++)
+		TEST_ASSERT(!page_dirty(v.g.pages[i]), "Page %lu became dirty", i);
+	/* Never written: still as INIT_SHARED made them. */
+	for (i = 0; i < GMEM_PAGES * words; i++)
+		TEST_ASSERT(!v.g.mem[i], "Word %lu of guest_memfd is 0x%lx, not 0",
+			    i, v.g.mem[i]);
+
+	kvm_munmap(anon, GMEM_PAGES * page_size);
+	destroy_vm(&v);
+	case_pass("0 of %d guest_memfd pages moved", GMEM_PAGES);
+}
+
+/* ---- DAMON ---- */
+
+#define DAMON_ADMIN	"/sys/kernel/mm/damon/admin/kdamonds"
+#define DAMON_CTX	"0/contexts/0"
+
+/* Write @val to the file of DAMON's sysfs interface that @fmt names. */
+static void __printf(2, 3) damon_set(const char *val, const char *fmt, ...)
+{
+	char path[256];
+	va_list ap;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/", DAMON_ADMIN);
+	va_start(ap, fmt);
+	vsnprintf(path + n, sizeof(path) - n, fmt, ap);
+	va_end(ap);
+	write_file(path, val);
+}
+
+/* Whether DAMON offers the operations set @ops (listed one a line). */
+static bool damon_has_ops(const char *ops)
+{
+	char buf[256];
+	ssize_t len;
+	int fd;
+
+	fd = open(DAMON_ADMIN "/" DAMON_CTX "/avail_operations", O_RDONLY);
+	TEST_ASSERT(fd >= 0, "Opening DAMON's avail_operations failed, errno = %d",
+		    errno);
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = '\0';
+	return strstr(buf, ops);
+}
+
+/*
+ * DAMON's migrate_cold action, applied to every page of a guest_memfd mapping
+ * and of an anonymous control mapping, both on node_a, must move the
+ * anonymous pages to node_b and leave the guest_memfd pages where they are.
+ */
+static void test_damon(void)
+{
+	static const char * const ranges[] = { "sz", "nr_accesses", "age" };
+	int moved = 0, gmem_moved, i;
+	void *anon_pages[GMEM_PAGES];
+	unsigned long starts[2];
+	struct gmem_vm v;
+	char val[32];
+	u64 *anon;
+
+	if (access(DAMON_ADMIN, F_OK))
+		case_skip("no %s (CONFIG_DAMON_SYSFS)", DAMON_ADMIN);
+	read_file(DAMON_ADMIN "/nr_kdamonds", val, sizeof(val));
+	if (strcmp(val, "0"))
+		case_skip("DAMON is in use (%s kdamonds)", val);
+
+	create_vm(&v, MOVABLE, GMEM_PAGES, 2, false);
+	fill_pages(v.g.mem, GMEM_PAGES, 0);
+	exchange_round(&v, 0);
+	anon = place_with_control(&v, anon_pages);
+
+	/* One context over the two mappings, one scheme that takes all. */
+	restore_later(DAMON_ADMIN "/nr_kdamonds", "0");
+	damon_set("1", "nr_kdamonds");
+	damon_set("1", "0/contexts/nr_contexts");
+	if (!damon_has_ops("fvaddr"))
+		case_skip("no fvaddr DAMON operations (CONFIG_DAMON_VADDR)");
+	damon_set("fvaddr", DAMON_CTX "/operations");
+	damon_set("1", DAMON_CTX "/targets/nr_targets");
+	snprintf(val, sizeof(val), "%d", getpid());
+	damon_set(val, DAMON_CTX "/targets/0/pid_target");
+	damon_set("2", DAMON_CTX "/targets/0/regions/nr_regions");
+	/* DAMON wants the regions in ascending order. */
+	starts[0] = min_t(unsigned long, anon, v.g.mem);
+	starts[1] = max_t(unsigned long, anon, v.g.mem);
+	for (i = 0; i < 2; i++) {
+		snprintf(val, sizeof(val), "%lu", starts[i]);
+		damon_set(val, DAMON_CTX "/targets/0/regions/%d/start", i);
+		snprintf(val, sizeof(val), "%lu", starts[i] + GMEM_PAGES * page_size);
+		damon_set(val, DAMON_CTX "/targets/0/regions/%d/end", i);
+	}
+	damon_set("1", DAMON_CTX "/schemes/nr_schemes");
+	damon_set("migrate_cold", DAMON_CTX "/schemes/0/action");
+	snprintf(val, sizeof(val), "%d", node_b);
+	damon_set(val, DAMON_CTX "/schemes/0/target_nid");
+	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+		damon_set("0", DAMON_CTX "/schemes/0/access_pattern/%s/min", ranges[i]);
+		damon_set("4294967295", DAMON_CTX "/schemes/0/access_pattern/%s/max",
+			  ranges[i]);
+	}
+	restore_later(DAMON_ADMIN "/0/state", "off");
+	damon_set("on", "0/state");
+
+	moved = wait_for_control("DAMON", &v, anon, anon_pages, DAMON_SECONDS,
+				 false, &gmem_moved);
+
+	/* Stop DAMON and drop its kdamond. */
+	restore_all();
+
+	TEST_ASSERT(moved == GMEM_PAGES, "DAMON moved %d of %d anonymous pages in %d s",
+		    moved, GMEM_PAGES, DAMON_SECONDS);
+	TEST_ASSERT(!gmem_moved, "DAMON moved %d guest_memfd pages", gmem_moved);
+	exchange_round(&v, 2);
+	kvm_munmap(anon, GMEM_PAGES * page_size);
+	destroy_vm(&v);
+	case_pass("0 of %d guest_memfd pages moved", GMEM_PAGES);
+}
+
+/* ---- main ---- */
+
+static const struct test_case cases[] = {
+	{ "migrate", test_migrate },
+	{ "unmovable", test_unmovable },
+	{ "migrate_pages", test_migrate_pages },
+	{ "bad_input", test_bad_input },
+	/*
+	 * Before soft offline, whose poisoned pages may be in the CMA area, and
+	 * offlining, whose ZONE_MOVABLE block would take the pages before CMA.
+	 */
+	{ "cma", test_cma },
+	{ "soft_offline_movable", test_soft_offline_movable },
+	{ "soft_offline_unmovable", test_soft_offline_unmovable },
+	{ "compaction", test_compaction },
+	{ "offline_movable", test_offline_movable },
+	{ "offline_unmovable", test_offline_unmovable },
+	{ "numa_balancing", test_numa_balancing },
+	{ "damon", test_damon },
+};
+
+static void usage(const char *name)
+{
+	int i;
+
+	printf("Usage: %s [-S] [-c CASES] [-t SECONDS]\n" CASE_USAGE
+	       "  -t  seconds after which a case is killed and fails (default 900)\n"
+	       "cases:", name);
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		printf(" %s", cases[i].name);
+	printf("\n");
+}
+
+static int case_timeout = 900;
+
+static bool option(int opt)
+{
+	if (opt != 't')
+		return false;
+	case_timeout = parse_num("gmem_systest", 't', optarg, 1, 86400);
+	return true;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *skip;
+	char why[256];
+
+	parse_options(argc, argv, "t:", option, usage);
+	skip = geteuid() ? "needs root" : check_prerequisites(why, sizeof(why));
+
+	run_cases(cases, ARRAY_SIZE(cases), case_timeout, skip);
+}
