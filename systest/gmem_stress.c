@@ -327,6 +327,17 @@ static void punch_hole(struct stress_vm *s)
 		    "Punching a hole failed, errno = %d", errno);
 }
 
+/* Whether every vCPU has checked all its pages at least @n times. */
+static bool vcpus_passed(struct stress_vm *s, u64 n)
+{
+	int i;
+
+	for (i = 0; i < s->nr_vcpus; i++)
+		if (READ_ONCE(s->passes[i]) < n)
+			return false;
+	return true;
+}
+
 /*
  * Run the vCPUs while the movers move their pages, until at least
  * @want_moves pages moved and @want_seconds passed, or max_seconds passed.
@@ -356,9 +367,10 @@ static long run_concurrently(struct stress_vm *s, int nr_movers, long want_moves
 	start_movers(movers, nr_movers, s->g.pages, s->g.nr_pages,
 		     &stop_movers_flag);
 
+	/* Under emulation a vCPU can lag far behind the movers: wait for it. */
 	while (now() - start < max_seconds &&
 	       (moves_so_far(movers, nr_movers) < want_moves ||
-		now() - start < want_seconds ||
+		now() - start < want_seconds || !vcpus_passed(s, 2) ||
 		(min_punches && *punches < min_punches))) {
 		if (min_punches) {
 			punch_hole(s);
