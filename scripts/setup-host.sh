@@ -3,8 +3,9 @@
 #
 # Install what the harness needs on a Debian 12 (bookworm) host, as root:
 # bookworm packages from the host's own sources, then linux-source-7.3,
-# virtme-ng and b4 from newer suites through a private apt configuration
-# that leaves the host's sources and preferences untouched.
+# virtme-ng and b4 from newer suites of the same archive (the host's mirror
+# or proxy, from its apt sources) through a private apt configuration that
+# leaves the host's sources and preferences untouched.
 #
 # Writes $WORK/versions.env with the package versions in use.
 set -euo pipefail
@@ -31,13 +32,31 @@ if [ ${#missing[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Private apt configuration: its own sources, lists and cache under $APT_DIR.
+# archive_uri: the Debian archive that the host's own apt sources use for the
+# host's release (whatever mirror or proxy that is), for the newer suites.
+archive_uri()
+{
+	local codename uri
+
+	# shellcheck disable=SC1091 # the host's file
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$codename" ] || die "/etc/os-release names no release codename"
+	uri=$(apt-get indextargets --no-release-info --format '$(REPO_URI)' 'Created-By: Packages' \
+		'Target-Of: deb' "Release: $codename" 'Component: main' | head -n1)
+	[ -n "$uri" ] ||
+		die "the host's apt sources have no 'deb ... $codename main' entry to take the Debian archive from"
+	echo "$uri"
+}
+
+# Private apt configuration: its own sources, lists and cache under $APT_DIR;
+# what the host's apt.conf.d sets (a proxy, say) still applies.
+archive=$(archive_uri)
 mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" \
 	"$APT_DIR/preferences.d" "$DEB_DIR"
 cat >"$APT_DIR/sources.list" <<EOS
-deb http://deb.debian.org/debian trixie-backports main
-deb http://deb.debian.org/debian trixie main
-deb http://deb.debian.org/debian sid main
+deb $archive trixie-backports main
+deb $archive trixie main
+deb $archive sid main
 EOS
 APT_OPTS=(
 	-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
@@ -79,7 +98,7 @@ for spec in "$KSRC_PKG=$KSRC_VER" "virtme-ng=$VNG_VER" "b4=$B4_VER"; do
 	[ -n "$(deb_file "${spec%%=*}" "${spec#*=}")" ] || need_fetch=1
 done
 if [ $need_fetch -eq 1 ]; then
-	log "updating the private package lists (trixie-backports, trixie, sid)"
+	log "updating the private package lists (trixie-backports, trixie, sid from $archive)"
 	apt-get "${APT_OPTS[@]}" update -qq
 	KSRC_VER=$(pick "$KSRC_PKG" "$KSRC_VER")
 	VNG_VER=$(pick virtme-ng "$VNG_VER")
