@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Configure and build the test kernel (bzImage) in the tree for KIND, with
-# ccache: x86_64 defconfig + kvm_guest.config + the fragments in configs/.
+# ccache: x86_64 defconfig + kvm_guest.config + the fragments in configs/
+# (lean.config takes out what the VM has no use for).
 #   patched  the series, debug options (debug.config): for make check
 #   base     the base commit, debug options: for make baseline
 #   bench    the series without debug options, in a worktree of its own at
@@ -22,7 +23,7 @@ if [ "$kind" = bench ]; then
 fi
 [ -f "$tree/Makefile" ] || die "$tree missing (run: make kernel-tree)"
 
-frags=("$TOP/configs/vng.config" "$TOP/configs/gmem.config")
+frags=("$TOP/configs/vng.config" "$TOP/configs/lean.config" "$TOP/configs/gmem.config")
 case "$kind" in
 patched) frags+=("$TOP/configs/debug.config" "$TOP/configs/series.config") ;;
 base) frags+=("$TOP/configs/debug.config") ;;
