@@ -8,7 +8,7 @@ STAGE := $(S)/stage.sh
 
 # Run only some of the KVM selftests, e.g. TESTS=guest_memfd_migrate_test.
 TESTS ?=
-# Options for gmem_bench in make demo, e.g. BENCH_ARGS="-p throughput -r 3".
+# Options for gmem_bench in make demo, e.g. BENCH_ARGS="-p throughput -r 10".
 BENCH_ARGS ?=
 
 # The stages of a target run in order, one at a time (one kernel build or VM

@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gmem_bench: what movable guest_memfd (GUEST_MEMFD_FLAG_MOVABLE) buys,
- * measured side by side in one run, against anonymous memory and memfd.
+ * measured side by side in one run, against what a VMM backs guest RAM with
+ * today: memfd or anonymous memory in an ordinary memslot, which KVM maps
+ * and zaps through the MMU notifier when a page moves ("memfd-kvm",
+ * "anon-kvm").  The same memory without a VM ("memfd", "anon") is a control.
  *
  *  demo        a running guest checks and rewrites its pages while the host
  *              moves them between two nodes
- *  throughput  move_pages() rate, node A -> B -> A, for anonymous memory,
- *              memfd and movable guest_memfd whose vCPU has touched every page
+ *  throughput  move_pages() rate, node A -> B -> A, for every backend, the
+ *              vCPU having written every page of a VM's backend before each
+ *              move
  *  compaction  free order-9 blocks that compaction recovers from a region
- *              with every other page punched out: memfd, movable and
- *              unmovable guest_memfd
+ *              with every other page punched out: memfd, memfd-kvm, movable
+ *              and unmovable guest_memfd
  *  offline     memory blocks holding such a region that can be offlined
- *  stall       cycles of a vCPU's first access to a page after it moved,
- *              against a page that did not move
+ *  stall       a vCPU's first access to a page after it moved, against a
+ *              page that did not move: movable guest_memfd and memfd-kvm
  *
  * Every page that moves is checked afterwards: by the guest for what the host
  * or the guest wrote before the move, and by the host for what the guest
@@ -50,12 +54,15 @@
  * zap.  It tells the cost of the zap and TLB flush from the rest.
  */
 enum backend {
-	ANON, MEMFD, GMEM_MOVABLE, GMEM_UNMOVABLE, GMEM_UNMAPPED, NR_BACKENDS
+	ANON, MEMFD, ANON_KVM, MEMFD_KVM, GMEM_MOVABLE, GMEM_UNMOVABLE,
+	GMEM_UNMAPPED, NR_BACKENDS
 };
 
 static const char * const backend_name[NR_BACKENDS] = {
 	[ANON] = "anon",
 	[MEMFD] = "memfd",
+	[ANON_KVM] = "anon-kvm",
+	[MEMFD_KVM] = "memfd-kvm",
 	[GMEM_MOVABLE] = "gmem-movable",
 	[GMEM_UNMOVABLE] = "gmem-unmovable",
 	[GMEM_UNMAPPED] = "gmem-unmapped",
@@ -137,7 +144,7 @@ static void guest_code(void)
 
 static FILE *tsv;
 
-/* A mapping of one backend, with the VM behind it for guest_memfd. */
+/* A mapping of one backend, with the VM behind it for those a VM maps. */
 struct region {
 	enum backend type;
 	u64 nr_pages;
@@ -156,9 +163,21 @@ static void record(const char *phase, const char *backend, const char *metric,
 }
 
 /* Whether the guest maps the pages (and writes and checks them). */
-static bool is_gmem(enum backend type)
+static bool guest_maps(enum backend type)
 {
-	return type == GMEM_MOVABLE || type == GMEM_UNMOVABLE;
+	return type == ANON_KVM || type == MEMFD_KVM || type == GMEM_MOVABLE ||
+	       type == GMEM_UNMOVABLE;
+}
+
+/* The index of @type in @types, which must have it. */
+static int backend_index(const enum backend *types, int nr, enum backend type)
+{
+	int i;
+
+	for (i = 0; i < nr && types[i] != type; i++)
+		;
+	TEST_ASSERT(i < nr, "No backend %s here", backend_name[type]);
+	return i;
 }
 
 static void region_create(struct region *r, enum backend type, u64 nr_pages,
@@ -174,6 +193,7 @@ static void region_create(struct region *r, enum backend type, u64 nr_pages,
 
 	switch (type) {
 	case ANON:
+	case ANON_KVM:
 		r->mem = kvm_mmap(size, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1);
 		/* Same folio size as the others: order 0. */
@@ -181,10 +201,14 @@ static void region_create(struct region *r, enum backend type, u64 nr_pages,
 			    "MADV_NOHUGEPAGE failed, errno = %d", errno);
 		break;
 	case MEMFD:
+	case MEMFD_KVM:
 		r->fd = memfd_create("gmem_bench", 0);
 		TEST_ASSERT(r->fd >= 0, "memfd_create() failed, errno = %d", errno);
 		TEST_ASSERT(!ftruncate(r->fd, size), "ftruncate() failed");
 		r->mem = kvm_mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd);
+		/* Order 0 whatever shmem_enabled says, and so KVM's mappings. */
+		TEST_ASSERT(!madvise(r->mem, size, MADV_NOHUGEPAGE),
+			    "MADV_NOHUGEPAGE failed, errno = %d", errno);
 		break;
 	case GMEM_MOVABLE:
 	case GMEM_UNMOVABLE:
@@ -199,6 +223,20 @@ static void region_create(struct region *r, enum backend type, u64 nr_pages,
 		break;
 	default:
 		TEST_FAIL("Unknown backend %d", type);
+	}
+
+	/*
+	 * Guest RAM as VMMs have it today: the mapping in an ordinary memslot
+	 * at the same guest address, mapped by KVM when the vCPU touches it.
+	 */
+	if (type == ANON_KVM || type == MEMFD_KVM) {
+		r->vm = __vm_create_with_one_vcpu(&r->vcpu, nr_pages, guest_code);
+		TEST_ASSERT(r->vm->page_size == page_size,
+			    "Guest pages of %u bytes, host pages of %zu: not supported",
+			    r->vm->page_size, page_size);
+		vm_set_user_memory_region(r->vm, GMEM_SLOT, 0, GMEM_GPA, size,
+					  r->mem);
+		virt_map(r->vm, GMEM_GPA, GMEM_GPA, nr_pages);
 	}
 
 	bind_to_node(r->mem, size, node);
@@ -239,31 +277,36 @@ static void region_pass(struct region *r, u64 gen, u64 flags, u64 first,
 }
 
 /*
- * Write generation @gen to the pages: by the vCPU for guest_memfd (which
- * maps them for the guest), else by the host.
+ * Write generation @gen to the pages: by the vCPU where a VM maps them (so
+ * that KVM must zap its mapping when a page moves), else by the host.
  */
 static void touch(struct region *r, u64 gen, u64 first, u64 step, bool sparse)
 {
 	u64 words = page_size / sizeof(u64), i;
 
-	if (!is_gmem(r->type)) {
+	if (!guest_maps(r->type)) {
 		region_pass(r, gen, PASS_FILL, first, step, sparse);
 		return;
 	}
-	/* move_pages() and pagemap see only pages the host has mapped. */
-	for (i = first; i < r->nr_pages; i += step)
-		READ_ONCE(r->mem[i * words]);
+	/*
+	 * move_pages() and pagemap see only pages the host has mapped: KVM's
+	 * faults map those of an ordinary memslot, not guest_memfd's.
+	 */
+	if (r->type == GMEM_MOVABLE || r->type == GMEM_UNMOVABLE)
+		for (i = first; i < r->nr_pages; i += step)
+			READ_ONCE(r->mem[i * words]);
 	guest_run(r, CMD_FILL, gen, first, step, sparse);
 }
 
 /*
  * After pages moved: they must hold generation @gen; then @gen + 1 is
- * written.  For guest_memfd the guest checks and writes, and the host checks
- * what the guest wrote: a guest write to a stale page would not show.
+ * written.  Where a VM maps the pages, the guest checks and writes, and the
+ * host checks what the guest wrote: a guest write to a stale page would not
+ * show.
  */
 static void verify(struct region *r, u64 gen, u64 first, u64 step, bool sparse)
 {
-	if (!is_gmem(r->type)) {
+	if (!guest_maps(r->type)) {
 		region_pass(r, gen, PASS_CHECK | PASS_FILL, first, step, sparse);
 		return;
 	}
@@ -463,21 +506,31 @@ static void phase_demo(u64 nr_pages, int rounds)
 static void phase_throughput(u64 nr_pages, int reps)
 {
 	static const enum backend types[] = {
-		ANON, MEMFD, GMEM_UNMAPPED, GMEM_MOVABLE
+		ANON, MEMFD, ANON_KVM, MEMFD_KVM, GMEM_UNMAPPED, GMEM_MOVABLE
 	};
-	double rate[ARRAY_SIZE(types)][2 * reps], med[ARRAY_SIZE(types)];
+	const int nr = ARRAY_SIZE(types), moves = 2 * reps;
+	const int an = backend_index(types, nr, ANON);
+	const int ak = backend_index(types, nr, ANON_KVM);
+	const int mf = backend_index(types, nr, MEMFD);
+	const int mk = backend_index(types, nr, MEMFD_KVM);
+	const int gu = backend_index(types, nr, GMEM_UNMAPPED);
+	const int gm = backend_index(types, nr, GMEM_MOVABLE);
+	double rate[ARRAY_SIZE(types)][moves], med[ARRAY_SIZE(types)];
+	double ratio[moves], rmed;
 	struct region r[ARRAY_SIZE(types)];
-	int b, rep, dir, node, calls[ARRAY_SIZE(types)] = {};
+	int b, i, rep, dir, node, calls[ARRAY_SIZE(types)] = {};
 	u64 gen = 1;
 	double t;
 
 	printf("\n== throughput: move_pages() of %lu MiB (%lu pages), %d -> %d -> %d, %d times\n",
 	       nr_pages * page_size >> 20, nr_pages, node_a, node_b, node_a, reps);
-	printf("(before each move every page is written: by the vCPU for gmem-movable,\n"
-	       " which KVM therefore maps and must zap, by the host otherwise; gmem-unmapped\n"
-	       " is movable guest_memfd the guest never maps; every word checked after each move)\n");
+	printf("(before each move every page is written: by the vCPU of a running VM for\n"
+	       " anon-kvm and memfd-kvm (an ordinary memslot, as VMMs back guest RAM today)\n"
+	       " and gmem-movable, which KVM therefore maps and must zap, by the host for\n"
+	       " the others: anon and memfd without a VM, and gmem-unmapped, movable\n"
+	       " guest_memfd the guest never maps; every word checked after each move)\n");
 
-	for (b = 0; b < ARRAY_SIZE(types); b++) {
+	for (b = 0; b < nr; b++) {
 		region_create(&r[b], types[b], nr_pages, node_a);
 		touch(&r[b], gen, 0, 1, false);
 	}
@@ -486,7 +539,7 @@ static void phase_throughput(u64 nr_pages, int reps)
 	for (rep = 0; rep < reps; rep++) {
 		for (dir = 0; dir < 2; dir++) {
 			node = dir ? node_a : node_b;
-			for (b = 0; b < ARRAY_SIZE(types); b++) {
+			for (b = 0; b < nr; b++) {
 				t = now();
 				calls[b] += move_all(r[b].pages, nr_pages, node);
 				t = now() - t;
@@ -499,30 +552,47 @@ static void phase_throughput(u64 nr_pages, int reps)
 		}
 	}
 
-	for (b = 0; b < ARRAY_SIZE(types); b++)
-		med[b] = percentile(rate[b], 2 * reps, 50);
+	/* Each move of gmem-movable against memfd-kvm's of the same round. */
+	for (i = 0; i < moves; i++)
+		ratio[i] = rate[gm][i] / rate[mk][i];
+	rmed = percentile(ratio, moves, 50);
+	for (b = 0; b < nr; b++)
+		med[b] = percentile(rate[b], moves, 50);
 
-	printf("%-16s %12s %12s %12s %10s %8s\n", "backend", "median/s", "min/s",
-	       "max/s", "calls", "vs memfd");
-	for (b = 0; b < ARRAY_SIZE(types); b++) {
+	printf("%-16s %12s %12s %12s %10s %8s %10s\n", "backend", "median/s",
+	       "min/s", "max/s", "calls", "vs memfd", "vs mfd-kvm");
+	for (b = 0; b < nr; b++) {
 		/* Sorted by percentile(). */
-		double lo = rate[b][0], hi = rate[b][2 * reps - 1];
+		double lo = rate[b][0], hi = rate[b][moves - 1];
 
-		printf("%-16s %12.0f %12.0f %12.0f %10d %8.2f\n",
+		printf("%-16s %12.0f %12.0f %12.0f %10d %8.2f %10.2f\n",
 		       backend_name[types[b]], med[b], lo, hi, calls[b],
-		       med[b] / med[1]);
+		       med[b] / med[mf], med[b] / med[mk]);
 		record("throughput", backend_name[types[b]], "median_pages_per_s",
 		       med[b]);
+		record("throughput", backend_name[types[b]], "min_pages_per_s", lo);
+		record("throughput", backend_name[types[b]], "max_pages_per_s", hi);
 		record("throughput", backend_name[types[b]], "ratio_vs_memfd",
-		       med[b] / med[1]);
+		       med[b] / med[mf]);
+		record("throughput", backend_name[types[b]], "ratio_vs_memfd_kvm",
+		       med[b] / med[mk]);
 		region_destroy(&r[b]);
 	}
 	printf("every move of %lu pages checked: %d moves per backend, no lost or stale page\n",
-	       nr_pages, 2 * reps);
-	/* Per page, from the medians: what guest_memfd adds to memfd. */
-	printf("per page: memfd %.1f us; guest_memfd adds %.1f us, of which %.1f us for\n"
-	       "zapping the guest's mapping (gmem-movable vs gmem-unmapped)\n",
-	       1e6 / med[1], 1e6 / med[3] - 1e6 / med[1], 1e6 / med[3] - 1e6 / med[2]);
+	       nr_pages, moves);
+	printf("gmem-movable / memfd-kvm, move by move: median %.2f, min %.2f, max %.2f (goal: 1.0 or more)\n",
+	       rmed, ratio[0], ratio[moves - 1]);
+	record("throughput", "gmem-movable/memfd-kvm", "ratio_median", rmed);
+	record("throughput", "gmem-movable/memfd-kvm", "ratio_min", ratio[0]);
+	record("throughput", "gmem-movable/memfd-kvm", "ratio_max", ratio[moves - 1]);
+	/* Per page, from the medians: what a VM's mapping adds. */
+	printf("per page: anon %.1f us, anon-kvm adds %.1f us; memfd %.1f us, memfd-kvm\n"
+	       "adds %.1f us (the MMU notifier zaps KVM's mapping); gmem-unmapped adds\n"
+	       "%.1f us to memfd (the invalidation, nothing to zap), gmem-movable %.1f us\n"
+	       "(invalidation and zap)\n",
+	       1e6 / med[an], 1e6 / med[ak] - 1e6 / med[an], 1e6 / med[mf],
+	       1e6 / med[mk] - 1e6 / med[mf], 1e6 / med[gu] - 1e6 / med[mf],
+	       1e6 / med[gm] - 1e6 / med[mf]);
 }
 
 /* ---- compaction and offlining ---- */
@@ -626,7 +696,14 @@ static long alloc_huge_pages(int node, long want)
 static void phase_compact_offline(u64 region_mib, bool do_compact,
 				  bool do_offline, int timeout)
 {
-	static const enum backend types[] = { MEMFD, GMEM_MOVABLE, GMEM_UNMOVABLE };
+	static const enum backend types[] = {
+		MEMFD, MEMFD_KVM, GMEM_MOVABLE, GMEM_UNMOVABLE
+	};
+	const int nr = ARRAY_SIZE(types);
+	const int mf = backend_index(types, nr, MEMFD);
+	const int mk = backend_index(types, nr, MEMFD_KVM);
+	const int gm = backend_index(types, nr, GMEM_MOVABLE);
+	const int gu = backend_index(types, nr, GMEM_UNMOVABLE);
 	long before, after, ideal, yield[ARRAY_SIZE(types)], huge[ARRAY_SIZE(types)];
 	struct offline_result off[ARRAY_SIZE(types)];
 	long fail[ARRAY_SIZE(types)];
@@ -651,7 +728,7 @@ static void phase_compact_offline(u64 region_mib, bool do_compact,
 	if (do_compact)
 		printf("\n== compaction: %lu MiB on node %d, every other page punched out\n",
 		       nr_pages * page_size >> 20, node_b);
-	for (b = 0; b < ARRAY_SIZE(types); b++) {
+	for (b = 0; b < nr; b++) {
 		const char *name = backend_name[types[b]];
 		struct region r;
 
@@ -704,36 +781,37 @@ static void phase_compact_offline(u64 region_mib, bool do_compact,
 	restore_all();
 
 	if (do_compact) {
-		TEST_ASSERT(huge[0] > 0,
+		TEST_ASSERT(huge[mf] > 0,
 			    "No huge page to gain from memfd either: the region did not fragment node %d (try a larger -c)",
 			    node_b);
 		printf("%-16s %12s %8s %12s %12s %10s\n", "backend", "order-9 free",
 		       "passes", "pages moved", "huge pages", "of ideal");
-		for (b = 0; b < ARRAY_SIZE(types); b++) {
+		for (b = 0; b < nr; b++) {
 			printf("%-16s %12ld %8d %12d %12ld %9.0f%%\n",
 			       backend_name[types[b]], yield[b], passes[b], moved[b],
 			       huge[b], 100.0 * huge[b] / ideal);
 			record("compaction", backend_name[types[b]], "ratio_vs_memfd",
-			       (double)huge[b] / huge[0]);
+			       (double)huge[b] / huge[mf]);
 		}
 		printf("(order-9 free: blocks freed by compaction, run until a pass gains\n"
 		       " nothing; huge pages: 2 MiB pages the kernel could then allocate on\n"
 		       " the node, beyond the free blocks before; ideal: the %ld blocks that\n"
 		       " the punched pages add up to)\n", ideal);
-		printf("huge pages: gmem-movable gets %.0f%% of memfd's, gmem-unmovable %.0f%%\n",
-		       100.0 * huge[1] / huge[0], 100.0 * huge[2] / huge[0]);
+		printf("huge pages: memfd-kvm gets %.0f%% of memfd's, gmem-movable %.0f%%, gmem-unmovable %.0f%%\n",
+		       100.0 * huge[mk] / huge[mf], 100.0 * huge[gm] / huge[mf],
+		       100.0 * huge[gu] / huge[mf]);
 	}
 
 	if (do_offline) {
-		TEST_ASSERT(off[0].offlined > 0,
+		TEST_ASSERT(off[mf].offlined > 0,
 			    "No memory block holding memfd went offline either (%d busy, %d timed out, %d other errors)",
-			    off[0].busy, off[0].timed_out, off[0].other);
+			    off[mf].busy, off[mf].timed_out, off[mf].other);
 		printf("\n== offlining: the memory blocks holding the %sregion (%d s each)\n",
 		       do_compact ? "compacted " : "", timeout);
 		printf("%-16s %8s %9s %9s %6s %9s %8s %14s\n", "backend", "blocks",
 		       "offlined", "fraction", "busy", "timed out", "other",
 		       "migrate fails");
-		for (b = 0; b < ARRAY_SIZE(types); b++)
+		for (b = 0; b < nr; b++)
 			printf("%-16s %8d %9d %8.0f%% %6d %9d %8d %14ld\n",
 			       backend_name[types[b]], off[b].blocks,
 			       off[b].offlined,
@@ -748,19 +826,25 @@ static void phase_compact_offline(u64 region_mib, bool do_compact,
 
 /* ---- guest stall ---- */
 
-static void phase_stall(u64 nr_pages)
+/* Rounds of the stall phase; the backends take turns at going first. */
+#define STALL_ROUNDS	2
+
+/*
+ * Half the pages of @type move; then the vCPU reads every page once, timing
+ * each first read: a moved page faults back in, one that stayed does not.
+ * The times, in microseconds, go to @moved and @stayed (nr_pages / 2 each).
+ */
+static void measure_stall(enum backend type, u64 nr_pages, double *moved,
+			  double *stayed)
 {
-	double moved[MAX_STALL_PAGES / 2], stayed[MAX_STALL_PAGES / 2];
 	void **odd = calloc(nr_pages / 2, sizeof(void *));
-	double us_per_cycle, m50, m99, s50, s99;
+	double us_per_cycle;
 	struct region r;
 	u64 i, gva;
 	int n = nr_pages / 2;
 
 	TEST_ASSERT(odd, "calloc() failed");
-	printf("\n== stall: a vCPU's first read of a page after it moved (%lu pages, half moved)\n",
-	       nr_pages);
-	region_create(&r, GMEM_MOVABLE, nr_pages, node_a);
+	region_create(&r, type, nr_pages, node_a);
 	/* Set by the VM's creation. */
 	TEST_ASSERT(guest_tsc_khz, "No guest TSC frequency");
 	us_per_cycle = 1000.0 / guest_tsc_khz;
@@ -781,23 +865,63 @@ static void phase_stall(u64 nr_pages)
 		else
 			stayed[i / 2] = guest_cycles[i] * us_per_cycle;
 	}
-	m50 = percentile(moved, n, 50);
-	m99 = percentile(moved, n, 99);
-	s50 = percentile(stayed, n, 50);
-	s99 = percentile(stayed, n, 99);
 	verify(&r, 1, 0, 1, true);
-
-	printf("%-22s %12s %12s\n", "page", "median (us)", "p99 (us)");
-	printf("%-22s %12.2f %12.2f\n", "not moved", s50, s99);
-	printf("%-22s %12.2f %12.2f\n", "moved (fault back in)", m50, m99);
-	printf("a moved page costs %.1fx a page that stayed (medians; guest TSC %lu kHz)\n",
-	       m50 / s50, guest_tsc_khz);
-	record("stall", "not-moved", "median_us", s50);
-	record("stall", "not-moved", "p99_us", s99);
-	record("stall", "moved", "median_us", m50);
-	record("stall", "moved", "p99_us", m99);
 	region_destroy(&r);
 	free(odd);
+}
+
+static void phase_stall(u64 nr_pages)
+{
+	static const enum backend types[] = { MEMFD_KVM, GMEM_MOVABLE };
+	const int nr = ARRAY_SIZE(types), n = nr_pages / 2;
+	const int mk = backend_index(types, nr, MEMFD_KVM);
+	const int gm = backend_index(types, nr, GMEM_MOVABLE);
+	double *moved[ARRAY_SIZE(types)], *stayed[ARRAY_SIZE(types)];
+	double m50[ARRAY_SIZE(types)], m99[ARRAY_SIZE(types)];
+	double s50, s99;
+	int b, i, round, total = STALL_ROUNDS * n;
+	char name[64];
+
+	printf("\n== stall: a vCPU's first read of a page after it moved (%lu pages, half moved,\n"
+	       "   %d rounds, the backends taking turns at going first)\n",
+	       nr_pages, STALL_ROUNDS);
+	for (b = 0; b < nr; b++) {
+		moved[b] = calloc(total, sizeof(double));
+		stayed[b] = calloc(total, sizeof(double));
+		TEST_ASSERT(moved[b] && stayed[b], "calloc() failed");
+	}
+	for (round = 0; round < STALL_ROUNDS; round++)
+		for (i = 0; i < nr; i++) {
+			b = round % 2 ? nr - 1 - i : i;
+			measure_stall(types[b], nr_pages, moved[b] + round * n,
+				      stayed[b] + round * n);
+		}
+
+	printf("%-16s %-22s %12s %12s\n", "backend", "page", "median (us)",
+	       "p99 (us)");
+	for (b = 0; b < nr; b++) {
+		const char *bn = backend_name[types[b]];
+
+		m50[b] = percentile(moved[b], total, 50);
+		m99[b] = percentile(moved[b], total, 99);
+		s50 = percentile(stayed[b], total, 50);
+		s99 = percentile(stayed[b], total, 99);
+		printf("%-16s %-22s %12.2f %12.2f\n", bn, "not moved", s50, s99);
+		printf("%-16s %-22s %12.2f %12.2f\n", bn, "moved (fault back in)",
+		       m50[b], m99[b]);
+		snprintf(name, sizeof(name), "%s/not-moved", bn);
+		record("stall", name, "median_us", s50);
+		record("stall", name, "p99_us", s99);
+		snprintf(name, sizeof(name), "%s/moved", bn);
+		record("stall", name, "median_us", m50[b]);
+		record("stall", name, "p99_us", m99[b]);
+		free(moved[b]);
+		free(stayed[b]);
+	}
+	printf("moved page, gmem-movable / memfd-kvm: median %.2f, p99 %.2f (goal: 1.0 or less; guest TSC %lu kHz)\n",
+	       m50[gm] / m50[mk], m99[gm] / m99[mk], guest_tsc_khz);
+	record("stall", "gmem-movable/memfd-kvm", "ratio_median", m50[gm] / m50[mk]);
+	record("stall", "gmem-movable/memfd-kvm", "ratio_p99", m99[gm] / m99[mk]);
 }
 
 /* ---- options ---- */
@@ -809,7 +933,7 @@ static void usage(const char *name)
 	       "  -a, -b  the two nodes (default: the first two this task may use)\n"
 	       "  -d      demo: guest_memfd size (default 16)\n"
 	       "  -s      throughput: size per backend (default 64)\n"
-	       "  -r      throughput: repetitions of node a -> b -> a (default 5)\n"
+	       "  -r      throughput: repetitions of node a -> b -> a (default and least 5)\n"
 	       "  -c      compaction and offlining: region size (default: node b's free memory - 192)\n"
 	       "  -n      stall: pages (default 2048, at most %d)\n"
 	       "  -t      offlining: seconds one block may take (default 5)\n"
@@ -848,7 +972,7 @@ int main(int argc, char *argv[])
 			tput_mib = num_arg('s', 1, 4096);
 			break;
 		case 'r':
-			reps = num_arg('r', 1, 1000);
+			reps = num_arg('r', 5, 1000);
 			break;
 		case 'c':
 			region_mib = num_arg('c', 4, 4096);

@@ -19,20 +19,20 @@ png=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# pick PHASE METRIC FILE [BACKEND LABEL]: "backend value" lines
+# pick PHASE METRIC FILE [SUFFIX [BACKEND-RE]]: "backend value" lines (of the
+# backends that match BACKEND-RE), the backend's name followed by SUFFIX
 pick()
 {
-	awk -F'\t' -v p="$1" -v m="$2" -v b="${4:-}" -v l="${5:-}" \
-		'$1 == p && $3 == m && (b == "" || $2 == b) { print l ? l : $2, $4 }' \
+	awk -F'\t' -v p="$1" -v m="$2" -v s="${4:-}" -v re="${5:-}" \
+		'$1 == p && $3 == m && $2 ~ re { printf "\"%s%s\" %s\n", $2, s, $4 }' \
 		"$tsv" >>"$tmp/$3"
 }
 pick throughput median_pages_per_s tput
 pick compaction huge_pages_gained compact
 pick offline fraction offline
-pick stall median_us stall not-moved not-moved-p50
-pick stall p99_us stall not-moved not-moved-p99
-pick stall median_us stall moved moved-p50
-pick stall p99_us stall moved moved-p99
+# (stall rows are per backend and page: "memfd-kvm/moved", ...)
+pick stall median_us stall " p50" "/moved$"
+pick stall p99_us stall " p99" "/moved$"
 [ -s "$tmp/tput" ] || [ -s "$tmp/compact" ] || [ -s "$tmp/offline" ] ||
 	[ -s "$tmp/stall" ] || die "$tsv has no results to plot"
 
@@ -63,13 +63,13 @@ set style fill solid 0.6 border -1
 set boxwidth 0.6
 set yrange [0:*]
 set grid ytics
-set xtics font ",9"
-set multiplot layout 2,2 title "movable guest_memfd, measured in one VM run (QEMU TCG: compare ratios, not absolute values)"
+set xtics font ",8" rotate by -20
+set multiplot layout 2,2 title "guest_memfd vs memfd and anon memory (-kvm: in a memslot), one VM run, QEMU TCG"
 EOG
 	panel tput "move_pages() throughput (median)" "pages/s" '$2' "%.0f"
 	panel compact "2 MiB huge pages gained after fragmenting a node" "huge pages" '$2' "%.0f"
 	panel offline "memory blocks holding the region that went offline" "%" '100*$2' "%.0f%%"
-	panel stall "vCPU first access to a page (guest_memfd)" "microseconds" '$2' "%.1f"
+	panel stall "vCPU first access to a page after it moved" "microseconds" '$2' "%.1f"
 	echo "unset multiplot"
 } >"$tmp/plot.gp"
 gnuplot "$tmp/plot.gp"
