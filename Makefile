@@ -10,6 +10,9 @@ STAGE := $(S)/stage.sh
 TESTS ?=
 # Options for gmem_bench in make demo, e.g. BENCH_ARGS="-p throughput -r 10".
 BENCH_ARGS ?=
+# BENCH_PERF=1: profile gmem_bench with perf (where the time goes; the
+# profile costs time, so its figures are not the benchmark's).
+BENCH_PERF ?=
 
 # The stages of a target run in order, one at a time (one kernel build or VM
 # at a time on a 2-core machine), even under make -j.
@@ -69,7 +72,7 @@ run-onenode:
 	@$(STAGE) vm-onenode $(S)/run-vm.sh onenode
 
 run-bench:
-	@$(STAGE) vm-bench $(S)/run-vm.sh bench $(BENCH_ARGS)
+	@BENCH_PERF="$(BENCH_PERF)" $(STAGE) vm-bench $(S)/run-vm.sh bench $(BENCH_ARGS)
 
 bench-report:
 	@$(S)/bench-report.sh

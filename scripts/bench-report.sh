@@ -18,5 +18,19 @@ found=$(cat "$out/dmesg.txt" "$out/console.log" | grep -E "$SPLAT_RE" | head -5 
 $found"
 [ "$rc" -eq 0 ] || die "gmem_bench failed (exit $rc after ${secs}s), see $out/bench.out"
 
+# BENCH_PERF=1: the share of the samples (inclusive) of what a move does.
+funcs="migrate_pages|try_to_migrate|kvm_mmu_notifier_invalidate_range_start"
+funcs+="|kvm_mmu_notifier_invalidate_range_end|move_to_new_folio"
+funcs+="|kvm_gmem_migrate_folio|filemap_migrate_folio|migrate_folio"
+funcs+="|folio_mc_copy|kvm_mmu_unmap_gfn_range|kvm_flush_remote_tlbs"
+funcs+="|remove_migration_ptes"
+if [ -f "$out/perf.txt" ]; then
+	echo "== where the time goes: perf, share of all samples including callees"
+	echo "   (profiled: these figures are not the benchmark's; all: $out/perf.txt)"
+	grep -E " ($funcs)\$" "$out/perf.txt" ||
+		echo "   (no migration function was sampled)"
+	echo
+fi
+
 "$TOP/scripts/plot-bench.sh" "$out/bench.tsv" "$out/bench.png"
 log "gmem_bench passed in ${secs}s on $(cut -d' ' -f3 "$out/uname.txt"), no kernel splat; plot: $out/bench.png"

@@ -9,7 +9,7 @@
 # runs only the series' test, which must skip there.  Results go to
 # $RESULTS/KIND; a VM that does not finish in VM_TIMEOUT seconds is killed.
 # KERNEL=path/to/bzImage boots another kernel (a scratch build, say) in place
-# of the one of KIND.
+# of the one of KIND; BENCH_PERF=1 profiles the benchmark with perf.
 #
 # Usage: run-vm.sh patched|base [TEST...]
 #        run-vm.sh onenode
@@ -44,7 +44,9 @@ timeout=${VM_TIMEOUT:-3600}
 [ -f "$kernel" ] || die "$kernel missing (run: make kernel, base-kernel or bench-kernel)"
 if [ "$kind" = bench ]; then
 	[ -x "$BENCH" ] || die "$BENCH not built (run: make bench)"
-	guest_cmd="$TOP/scripts/guest-bench.sh $out $BENCH $*"
+	perf=
+	[ -z "${BENCH_PERF:-}" ] || perf=--perf
+	guest_cmd="$TOP/scripts/guest-bench.sh $perf $out $BENCH $*"
 else
 	[ -x "$sdir/guest_memfd_test" ] && [ -x "$KSELFTEST/run_kselftest.sh" ] ||
 		die "selftests not built (run: make selftests)"

@@ -15,7 +15,7 @@ HOST_PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
 	zstd ccache git rsync python3 perl uuid-dev libnuma-dev numactl
 	qemu-system-x86 udev busybox-static gcc-aarch64-linux-gnu shellcheck
-	python3-ply python3-git gnuplot-nox
+	python3-ply python3-git gnuplot-nox linux-perf
 )
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages with apt-get)"
