@@ -19,15 +19,15 @@ $found"
 [ "$rc" -eq 0 ] || die "gmem_bench failed (exit $rc after ${secs}s), see $out/bench.out"
 
 # BENCH_PERF=1: the share of the samples (inclusive) of what a move does.
-funcs="migrate_pages|try_to_migrate|kvm_mmu_notifier_invalidate_range_start"
-funcs+="|kvm_mmu_notifier_invalidate_range_end|move_to_new_folio"
-funcs+="|kvm_gmem_migrate_folio|filemap_migrate_folio|migrate_folio"
-funcs+="|folio_mc_copy|kvm_mmu_unmap_gfn_range|kvm_flush_remote_tlbs"
-funcs+="|remove_migration_ptes"
+funcs="migrate_pages|try_to_migrate|move_to_new_folio|folio_mc_copy"
+funcs+="|__mmu_notifier_invalidate_range_start|__mmu_notifier_invalidate_range_end"
+funcs+="|kvm_mmu_notifier_invalidate_range_start|kvm_mmu_notifier_invalidate_range_end"
+funcs+="|kvm_gmem_migrate_folio|__kvm_gmem_invalidate_start|kvm_gmem_invalidate_end"
+funcs+="|kvm_unmap_gfn_range|tdp_mmu_zap_leafs|kvm_make_all_cpus_request"
 if [ -f "$out/perf.txt" ]; then
 	echo "== where the time goes: perf, share of all samples including callees"
 	echo "   (profiled: these figures are not the benchmark's; all: $out/perf.txt)"
-	grep -E " ($funcs)\$" "$out/perf.txt" ||
+	grep -E "\] ($funcs) " "$out/perf.txt" | sed 's/ *- *- *$//' ||
 		echo "   (no migration function was sampled)"
 	echo
 fi
