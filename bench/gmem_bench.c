@@ -410,6 +410,16 @@ static double percentile(double *v, int n, int pct)
 	return v[rank ? rank - 1 : 0];
 }
 
+/*
+ * Median of @v[0..@n), which gets sorted: for an even @n, the mean of the
+ * middle two.
+ */
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* ---- demo ---- */
 
 struct loop_arg {
@@ -535,11 +545,16 @@ static void phase_throughput(u64 nr_pages, int reps)
 		touch(&r[b], gen, 0, 1, false);
 	}
 
-	/* Round robin over the backends, so that drift hits all alike. */
+	/*
+	 * Round robin over the backends, so that drift hits all alike, each
+	 * move starting one backend further, so that none always follows the
+	 * same one.
+	 */
 	for (rep = 0; rep < reps; rep++) {
 		for (dir = 0; dir < 2; dir++) {
 			node = dir ? node_a : node_b;
-			for (b = 0; b < nr; b++) {
+			for (i = 0; i < nr; i++) {
+				b = (i + 2 * rep + dir) % nr;
 				t = now();
 				calls[b] += move_all(r[b].pages, nr_pages, node);
 				t = now() - t;
@@ -555,14 +570,14 @@ static void phase_throughput(u64 nr_pages, int reps)
 	/* Each move of gmem-movable against memfd-kvm's of the same round. */
 	for (i = 0; i < moves; i++)
 		ratio[i] = rate[gm][i] / rate[mk][i];
-	rmed = percentile(ratio, moves, 50);
+	rmed = median(ratio, moves);
 	for (b = 0; b < nr; b++)
-		med[b] = percentile(rate[b], moves, 50);
+		med[b] = median(rate[b], moves);
 
 	printf("%-16s %12s %12s %12s %10s %8s %10s\n", "backend", "median/s",
 	       "min/s", "max/s", "calls", "vs memfd", "vs mfd-kvm");
 	for (b = 0; b < nr; b++) {
-		/* Sorted by percentile(). */
+		/* Sorted by median(). */
 		double lo = rate[b][0], hi = rate[b][moves - 1];
 
 		printf("%-16s %12.0f %12.0f %12.0f %10d %8.2f %10.2f\n",
@@ -902,9 +917,9 @@ static void phase_stall(u64 nr_pages)
 	for (b = 0; b < nr; b++) {
 		const char *bn = backend_name[types[b]];
 
-		m50[b] = percentile(moved[b], total, 50);
+		m50[b] = median(moved[b], total);
 		m99[b] = percentile(moved[b], total, 99);
-		s50 = percentile(stayed[b], total, 50);
+		s50 = median(stayed[b], total);
 		s99 = percentile(stayed[b], total, 99);
 		printf("%-16s %-22s %12.2f %12.2f\n", bn, "not moved", s50, s99);
 		printf("%-16s %-22s %12.2f %12.2f\n", bn, "moved (fault back in)",

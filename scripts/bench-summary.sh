@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Summarize several gmem_bench runs (the bench.tsv of each "make demo"): the
-# ratios of movable guest_memfd to memfd in a memslot (memfd-kvm) of each run,
-# then, for each ratio, its median over the runs with the lowest and highest.
-#   tput      move_pages() pages/s, gmem-movable / memfd-kvm, move by move:
-#             the median of a run's moves [its min-max]
-#   tput-med  the same from the two backends' medians
+# Summarize several gmem_bench runs (the bench.tsv of each "make demo"),
+# gmem-movable against memfd in a memslot (memfd-kvm), from each run's raw
+# figures: one line per run, then each ratio's median over the runs with the
+# lowest and highest, and the throughput pairs of all runs pooled.
+#   tput      move_pages() pages/s, gmem-movable / memfd-kvm, each move
+#             against the other's move of the same round: the median of a
+#             run's pairs [the lowest-highest pair], and how many pairs < 1
+#   tput-med  the ratio of the two backends' median pages/s
+#   unmapped  the same for gmem-unmapped / memfd-kvm (nothing to zap)
 #   stall     first access to a moved page, gmem-movable / memfd-kvm:
 #             median and p99 (lower is better)
 #   huge      huge pages gained after compaction: memfd-kvm, gmem-movable,
 #             gmem-unmovable
-#   offline   memory blocks offlined, same backends
+#   offline   memory blocks offlined of those holding the region, same
+#             backends
 #
 # Usage: bench-summary.sh BENCH.TSV...
 set -euo pipefail
@@ -33,12 +37,19 @@ function val(f, p, b, m,   k) {
 	}
 	return v[k]
 }
+# median(a, n): of a[1..n], sorted in place.
 function median(a, n,   i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
 			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
 		}
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# rates(f, b, out): the pages/s of each move of backend b in run f.
+function rates(f, b, out,   i) {
+	for (i = 1; (f, b, i) in rate; i++)
+		out[i] = rate[f, b, i]
+	return i - 1
 }
 function over(name, col,   i, a, lo, hi) {
 	for (i = 1; i <= nf; i++) {
@@ -50,11 +61,17 @@ function over(name, col,   i, a, lo, hi) {
 }
 FNR == 1 { files[++nf] = FILENAME }
 { v[FILENAME, $1, $2, $3] = $4 }
+$1 == "throughput" && $3 == "pages_per_s" { rate[FILENAME, $2, ++nrate[FILENAME, $2]] = $4 }
 END {
 	gm = "gmem-movable"; mk = "memfd-kvm"; um = "gmem-unmovable"
+	gu = "gmem-unmapped"
 	for (i = 1; i <= nf; i++) {
 		f = files[i]
-		val(f, "throughput", gm "/" mk, "ratio_median")
+		if (!nrate[f, gm] || nrate[f, gm] != nrate[f, mk] || !nrate[f, gu]) {
+			printf "bench-summary: %s has no throughput moves of %s, %s and %s\n",
+			       f, gm, mk, gu > "/dev/stderr"
+			bad = 1
+		}
 		val(f, "stall", gm "/" mk, "ratio_median")
 		val(f, "compaction", um, "huge_pages_gained")
 		val(f, "offline", um, "blocks")
@@ -63,18 +80,30 @@ END {
 		print "bench-summary: these are not full runs of make demo" > "/dev/stderr"
 		exit 1
 	}
-	printf "%-3s %-18s %-8s %-11s %-15s %s\n", "run", "tput [min-max]",
-	       "tput-med", "stall p50/p99", "huge mk/gm/um", "offline mk/gm/um"
+	printf "%-3s %-18s %-6s %-8s %-8s %-11s %-15s %s\n", "run", "tput [min-max]",
+	       "<1", "tput-med", "unmapped", "stall p50/p99", "huge mk/gm/um",
+	       "offline mk/gm/um"
+	np = 0; below = 0
 	for (i = 1; i <= nf; i++) {
 		f = files[i]
-		r[i, 1] = val(f, "throughput", gm "/" mk, "ratio_median")
-		r[i, 2] = val(f, "throughput", gm, "ratio_vs_memfd_kvm")
-		r[i, 3] = val(f, "stall", gm "/" mk, "ratio_median")
-		r[i, 4] = val(f, "stall", gm "/" mk, "ratio_p99")
-		printf "%-3d %.2f [%.2f-%.2f]  %-8.2f %.2f/%.2f   ", i, r[i, 1],
-		       val(f, "throughput", gm "/" mk, "ratio_min"),
-		       val(f, "throughput", gm "/" mk, "ratio_max"),
-		       r[i, 2], r[i, 3], r[i, 4]
+		n = rates(f, gm, g)
+		rates(f, mk, m)
+		nu = rates(f, gu, u)
+		lo = hi = g[1] / m[1]; nb = 0
+		for (k = 1; k <= n; k++) {
+			p[k] = g[k] / m[k]
+			pool[++np] = p[k]
+			if (p[k] < 1) { nb++; below++ }
+			if (p[k] < lo) lo = p[k]
+			if (p[k] > hi) hi = p[k]
+		}
+		r[i, 1] = median(p, n)
+		r[i, 2] = median(g, n) / median(m, n)
+		r[i, 3] = median(u, nu) / median(m, n)
+		r[i, 4] = val(f, "stall", gm "/" mk, "ratio_median")
+		r[i, 5] = val(f, "stall", gm "/" mk, "ratio_p99")
+		printf "%-3d %.2f [%.2f-%.2f]  %-6s %-8.2f %-8.2f %.2f/%.2f   ", i,
+		       r[i, 1], lo, hi, nb "/" n, r[i, 2], r[i, 3], r[i, 4], r[i, 5]
 		printf "%d/%d/%-9d %d/%d %d/%d %d/%d\n",
 		       val(f, "compaction", mk, "huge_pages_gained"),
 		       val(f, "compaction", gm, "huge_pages_gained"),
@@ -86,7 +115,9 @@ END {
 	printf "over %d runs, median [min-max] of the runs:\n", nf
 	over("tput, move by move (goal >= 1.0)", 1)
 	over("tput, from the medians", 2)
-	over("stall median (goal <= 1.0)", 3)
-	over("stall p99 (goal <= 1.0)", 4)
-	exit bad
+	over("unmapped, from the medians", 3)
+	over("stall median (goal <= 1.0)", 4)
+	over("stall p99 (goal <= 1.0)", 5)
+	printf "all %d pairs of moves: median %.2f, %d below 1.0\n", np,
+	       median(pool, np), below
 }' "$@"
