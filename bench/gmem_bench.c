@@ -537,7 +537,7 @@ static void phase_throughput(u64 nr_pages, int reps)
 	printf("(before each move every page is written: by the vCPU of a running VM for\n"
 	       " anon-kvm and memfd-kvm (an ordinary memslot, as VMMs back guest RAM today)\n"
 	       " and gmem-movable, which KVM therefore maps and must zap, by the host for\n"
-	       " the others: anon and memfd without a VM, and gmem-unmapped, movable\n"
+	       " the others: anon and memfd in no memslot, and gmem-unmapped, movable\n"
 	       " guest_memfd the guest never maps; every word checked after each move)\n");
 
 	for (b = 0; b < nr; b++) {
