@@ -59,25 +59,51 @@ function over(name, col,   i, a, lo, hi) {
 	}
 	printf "  %-34s %.2f [%.2f-%.2f]\n", name, median(a, nf), lo, hi
 }
-FNR == 1 { files[++nf] = FILENAME }
+FNR == 1 {
+	if (FILENAME in seen) {
+		printf "bench-summary: %s given twice\n", FILENAME > "/dev/stderr"
+		bad = 1
+	}
+	seen[FILENAME] = 1
+	files[++nf] = FILENAME
+}
+NF != 4 || $4 !~ /^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$/ {
+	printf "bench-summary: %s line %d is not phase, backend, metric, number\n",
+	       FILENAME, FNR > "/dev/stderr"
+	bad = 1
+	next
+}
 { v[FILENAME, $1, $2, $3] = $4 }
-$1 == "throughput" && $3 == "pages_per_s" { rate[FILENAME, $2, ++nrate[FILENAME, $2]] = $4 }
+$1 == "throughput" && $3 == "pages_per_s" {
+	if ($4 <= 0) {
+		printf "bench-summary: %s line %d: %s pages/s\n", FILENAME, FNR, $4 > "/dev/stderr"
+		bad = 1
+	}
+	rate[FILENAME, $2, ++nrate[FILENAME, $2]] = $4
+}
 END {
 	gm = "gmem-movable"; mk = "memfd-kvm"; um = "gmem-unmovable"
 	gu = "gmem-unmapped"
+	split("anon memfd anon-kvm memfd-kvm gmem-unmapped gmem-movable", all, " ")
 	for (i = 1; i <= nf; i++) {
 		f = files[i]
-		if (!nrate[f, gm] || nrate[f, gm] != nrate[f, mk] || !nrate[f, gu]) {
-			printf "bench-summary: %s has no throughput moves of %s, %s and %s\n",
-			       f, gm, mk, gu > "/dev/stderr"
-			bad = 1
-		}
+		for (j = 1; j <= 6; j++)
+			if (nrate[f, all[j]] < 10 || nrate[f, all[j]] != nrate[f, gm]) {
+				printf "bench-summary: %s: %d throughput moves of %s, %d of %s (10 or more each, as many for all)\n",
+				       f, nrate[f, all[j]], all[j], nrate[f, gm], gm > "/dev/stderr"
+				bad = 1
+			}
 		val(f, "stall", gm "/" mk, "ratio_median")
-		val(f, "compaction", um, "huge_pages_gained")
-		val(f, "offline", um, "blocks")
+		val(f, "stall", gm "/" mk, "ratio_p99")
+		for (j = 1; j <= 3; j++) {
+			b = j == 1 ? mk : j == 2 ? gm : um
+			val(f, "compaction", b, "huge_pages_gained")
+			val(f, "offline", b, "offlined")
+			val(f, "offline", b, "blocks")
+		}
 	}
 	if (bad) {
-		print "bench-summary: these are not full runs of make demo" > "/dev/stderr"
+		print "bench-summary: stopped: each file must be the bench.tsv of one full make demo run" > "/dev/stderr"
 		exit 1
 	}
 	printf "%-3s %-18s %-6s %-8s %-8s %-11s %-15s %s\n", "run", "tput [min-max]",
