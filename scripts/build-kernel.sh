@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Configure and build the test kernel (bzImage) in the tree for KIND, with
-# ccache: x86_64 defconfig + kvm_guest.config + the fragments in configs/
-# (lean.config takes out what the VM has no use for).
-#   patched  the series, debug options (debug.config): for make check
-#   base     the base commit, debug options: for make baseline
-#   bench    the series without debug options, in a worktree of its own at
-#            the series' head: for the benchmark of make demo
+# Configure and build the test kernel (bzImage, modules) in the tree for
+# KIND, with ccache: x86_64 defconfig + kvm_guest.config + the fragments in
+# configs/ (lean.config takes out what the VM has no use for).
+#   patched  the series, debug options (debug.config), KVM in modules as
+#            distributions have it (kvm-distro.config): for make check
+#   base     the base commit, the same options: for make baseline
+#   bench    the series without debug options, KVM built in, in a worktree
+#            of its own at the series' head: for the benchmark of make demo
 # Fails if any option a fragment asks for did not make it into .config.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -25,9 +26,10 @@ fi
 
 frags=("$TOP/configs/vng.config" "$TOP/configs/lean.config" "$TOP/configs/gmem.config")
 case "$kind" in
-patched) frags+=("$TOP/configs/debug.config" "$TOP/configs/series.config") ;;
-base) frags+=("$TOP/configs/debug.config") ;;
-bench) frags+=("$TOP/configs/series.config") ;;
+patched) frags+=("$TOP/configs/kvm-distro.config" "$TOP/configs/debug.config"
+	"$TOP/configs/series.config") ;;
+base) frags+=("$TOP/configs/kvm-distro.config" "$TOP/configs/debug.config") ;;
+bench) frags+=("$TOP/configs/kvm-builtin.config" "$TOP/configs/series.config") ;;
 esac
 
 export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
@@ -62,10 +64,14 @@ for f in "${frags[@]}"; do
 done
 [ $bad -eq 0 ] || die "configuration lost options (a dependency is missing?)"
 
-log "building bzImage ($kind, log: $buildlog)"
+# The test kernels have KVM in modules, which virtme-ng installs from the
+# tree (modules.order) into the VM; the benchmark's kernel has it built in.
+targets=(bzImage)
+[ "$kind" = bench ] || targets+=(modules)
+log "building ${targets[*]} ($kind, log: $buildlog)"
 start=$SECONDS
-if ! "${MAKE[@]}" bzImage >>"$buildlog" 2>&1; then
+if ! "${MAKE[@]}" "${targets[@]}" >>"$buildlog" 2>&1; then
 	grep -E 'error|Error' "$buildlog" | head -20 >&2 || true
 	die "kernel build failed, see $buildlog"
 fi
-log "built $tree/arch/x86/boot/bzImage in $((SECONDS - start)) s ($(ccache -s | grep -iE '^ *hits' | head -n1 | xargs))"
+log "built $tree/arch/x86/boot/bzImage${targets[1]:+ and modules} in $((SECONDS - start)) s ($(ccache -s | grep -iE '^ *hits' | head -n1 | xargs))"

@@ -52,7 +52,7 @@ ktap_results()
 # check_run KIND: the results of the VM run of KIND.
 check_run()
 {
-	local kind=$1 out=$RESULTS/$1 TESTS=${TESTS:-} t rc secs o n_ktap found lists
+	local kind=$1 out=$RESULTS/$1 TESTS=${TESTS:-} t rc secs o n_ktap found lists mods
 
 	# Lines of other runs than the patched one are prefixed with their kind.
 	kind_prefix=
@@ -62,6 +62,15 @@ check_run()
 
 	if [ ! -f "$out/done" ]; then
 		result fail "vm: the test VM did not finish (vm.rc: $(cat "$out/vm.rc" 2>/dev/null || echo none)); console log: $out/console.log"
+	fi
+
+	# KVM as distributions ship it: in modules, loaded before the tests.
+	mods="no modules.txt"
+	[ ! -f "$out/modules.txt" ] || mods=$(paste -sd' ' "$out/modules.txt")
+	if [ "$mods" = "kvm live kvm_amd live" ]; then
+		result ok "kvm modules: kvm and kvm_amd loaded as modules before the tests"
+	else
+		result fail "kvm modules: not both loaded as modules ($mods); the test kernels build KVM as modules (configs/kvm-distro.config)"
 	fi
 
 	# KUnit: the cases of each suite are indented by four spaces.  The suites

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the test VM, as root: saves the KUnit results of the boot, runs
-# the KVM selftests of scripts/kvm-selftests.list (those marked "runner"
+# loads the KVM modules, runs the KVM selftests of scripts/kvm-selftests.list (those marked "runner"
 # through the installed kselftest runner, run_kselftest.sh, with the kvm
 # collection's settings), then the repository's system tests of
 # scripts/system-tests.list (programs in PROG_DIR, unless that is "none"),
@@ -47,6 +47,20 @@ for r in /sys/kernel/debug/kunit/*/results; do
 	[ -f "$r" ] || continue
 	cp "$r" "$results/kunit-$(basename "$(dirname "$r")").ktap"
 done
+
+# KVM is in modules, as distributions build it (configs/kvm-distro.config):
+# load them before any test; check-results.sh fails the run unless both are
+# loadable modules, live ("built-in" if the kernel has them built in).
+for m in kvm kvm_amd; do
+	modprobe "$m" || say "modprobe $m failed"
+	if [ -f "/sys/module/$m/initstate" ]; then
+		echo "$m $(cat "/sys/module/$m/initstate")"
+	elif [ -d "/sys/module/$m" ]; then
+		echo "$m built-in"
+	else
+		echo "$m not-loaded"
+	fi
+done >"$results/modules.txt"
 
 uname -a >"$results/uname.txt"
 numactl --hardware >"$results/numa.txt" 2>&1
