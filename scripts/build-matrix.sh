@@ -7,10 +7,13 @@
 #    with all patches is built and tested by make check;
 #  - w1: W=1 adds no warning to the files the series touches;
 #  - nomig, kvm-m, arm64: the touched objects build with CONFIG_MIGRATION=n
-#    and CONFIG_NUMA=n, with CONFIG_KVM=m, and for arm64.
+#    and CONFIG_NUMA=n, with CONFIG_KVM=m, and for arm64;
+#  - distro: with Debian's amd64 config, the touched objects and KVM's
+#    modules, linked by modpost (see distro() below).
 # O= builds need source trees without in-tree build output, so the checks
 # build from their own worktrees: linux-matrix (the series), linux-matrix-base.
-# Usage: build-matrix.sh [bisect] [w1] [nomig] [kvm-m] [arm64]  (default: all)
+# Usage: build-matrix.sh [bisect] [w1] [nomig] [kvm-m] [arm64] [distro]
+#        (default: all)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need_cmds make gcc ccache aarch64-linux-gnu-gcc
@@ -22,7 +25,7 @@ out=$WORK/matrix
 mkdir -p "$out" "$WORK/logs"
 jobs=$(nproc)
 checks=("$@")
-[ ${#checks[@]} -gt 0 ] || checks=(bisect w1 nomig kvm-m arm64)
+[ ${#checks[@]} -gt 0 ] || checks=(bisect w1 nomig kvm-m arm64 distro)
 failed=()
 
 MTREE=$WORK/linux-matrix
@@ -158,6 +161,64 @@ kvm_m()
 	mk "$MTREE" "$out/kvm-m" x86 "${X86_OBJS[@]}" modules_prepare
 }
 
+# distro: Debian's own amd64 config (get-distro-config.sh), olddefconfig'd,
+# on the base and on the series: the vmlinux objects the series touches, and
+# KVM's modules (kvm.ko, kvm-amd.ko, kvm-intel.ko) compiled and linked by
+# modpost against the Module.symvers of Debian's kernel of the same version,
+# which stands for the patched vmlinux because the series exports nothing
+# new from it (checked).  Fails on a missing module, a modpost error or
+# warning, or a compiler warning that the base's build does not have.
+# vmlinux itself is not built: a cold build of this config takes hours here.
+distro()
+{
+	local kind src b objs new
+
+	"$TOP/scripts/get-distro-config.sh"
+	new=$(git -C "$TREE" diff base series -- ':!virt/kvm/' ':!arch/*/kvm/' \
+		':!tools/' | grep -E '^\+.*EXPORT_SYMBOL' || true)
+	[ -z "$new" ] || {
+		echo "the series exports from vmlinux, which Debian's Module.symvers lacks:"
+		echo "$new"
+		return 1
+	}
+	objs=$(git -C "$TREE" diff --name-only base series -- 'mm/*.c' 'kernel/*.c' |
+		sed 's/\.c$/.o/')
+	for kind in base patched; do
+		src=$MTREE
+		[ $kind = patched ] || src=$MBASE
+		b=$out/distro-$kind
+		rm -rf "$b"
+		mkdir -p "$b"
+		cp "$DISTRO_DIR/config.amd64_none_amd64" "$b/.config"
+		mk "$src" "$b" x86 -s olddefconfig
+		echo "== $kind: Debian's options that olddefconfig changed here (toolchain):"
+		diff <(grep '^CONFIG_' "$DISTRO_DIR/config.amd64_none_amd64" | sort) \
+			<(grep '^CONFIG_' "$b/.config" | sort) | grep '^[<>]' || true
+		mk "$src" "$b" x86 modules_prepare
+		cp "$DISTRO_DIR/Module.symvers" "$b/Module.symvers"
+		echo "== $kind: $objs and KVM's modules"
+		# shellcheck disable=SC2086
+		mk "$src" "$b" x86 $objs 2>&1 | tee "$b/build.log"
+		mk "$src" "$b" x86 M=arch/x86/kvm modules 2>&1 | tee -a "$b/build.log"
+		for m in kvm kvm-amd kvm-intel; do
+			[ -f "$b/arch/x86/kvm/$m.ko" ] || {
+				echo "$kind: $m.ko was not built"
+				return 1
+			}
+		done
+		! grep -E 'modpost: .*(ERROR|WARNING)|^(ERROR|WARNING): modpost' "$b/build.log" ||
+			return 1
+		grep -E 'warning:' "$b/build.log" | sed -E 's/:[0-9]+:[0-9]+:/:/' |
+			sort -u >"$out/distro-$kind.warnings" || true
+	done
+	comm -13 "$out/distro-base.warnings" "$out/distro-patched.warnings" \
+		>"$out/distro-new.warnings"
+	echo "kvm.ko, kvm-amd.ko, kvm-intel.ko linked by modpost on both;" \
+		"new warnings with the series: $(wc -l <"$out/distro-new.warnings")"
+	cat "$out/distro-new.warnings"
+	[ ! -s "$out/distro-new.warnings" ]
+}
+
 arm64()
 {
 	config "$MTREE" "$out/arm64" arm64 KVM=y NUMA=y MIGRATION=y "${DAMON[@]}"
@@ -171,7 +232,8 @@ for c in "${checks[@]}"; do
 	nomig) check nomig nomig ;;
 	kvm-m) check kvm-m kvm_m ;;
 	arm64) check arm64 arm64 ;;
-	*) die "unknown check '$c' (want: bisect w1 nomig kvm-m arm64)" ;;
+	distro) check distro distro ;;
+	*) die "unknown check '$c' (want: bisect w1 nomig kvm-m arm64 distro)" ;;
 	esac
 done
 [ ${#failed[@]} -eq 0 ] || die "failed: ${failed[*]}"

@@ -14,6 +14,19 @@ B4_VER=0.14.2-2
 
 APT_DIR=$WORK/apt
 DEB_DIR=$WORK/debs
+# The private apt configuration that setup-host.sh writes: its own sources
+# (newer suites of the host's archive), lists and cache under $APT_DIR; what
+# the host's apt.conf.d sets (a proxy, say) still applies.
+APT_OPTS=(
+	-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
+	-o "Dir::Etc::SourceParts=/dev/null"
+	-o "Dir::Etc::Preferences=/dev/null"
+	-o "Dir::Etc::PreferencesParts=$APT_DIR/preferences.d"
+	-o "Dir::State::Lists=$APT_DIR/lists"
+	-o "Dir::Cache=$APT_DIR/cache"
+	-o "APT::Sandbox::User=root"
+)
+DISTRO_DIR=$WORK/distro	# Debian's amd64 config and Module.symvers (get-distro-config.sh)
 TREE=$WORK/linux		# git tree: base commit + the series
 BASE_TREE=$WORK/linux-base	# git worktree at the base commit
 BENCH_TREE=$WORK/linux-bench	# git worktree at the series, non-debug build

@@ -15,7 +15,7 @@ HOST_PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
 	zstd ccache git rsync python3 perl uuid-dev libnuma-dev numactl
 	qemu-system-x86 udev busybox-static gcc-aarch64-linux-gnu shellcheck
-	python3-ply python3-git gnuplot-nox linux-perf
+	python3-ply python3-git gnuplot-nox linux-perf dwarves
 )
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages with apt-get)"
@@ -48,8 +48,7 @@ archive_uri()
 	echo "$uri"
 }
 
-# Private apt configuration: its own sources, lists and cache under $APT_DIR;
-# what the host's apt.conf.d sets (a proxy, say) still applies.
+# The private apt configuration (APT_OPTS, common.sh).
 archive=$(archive_uri)
 mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" \
 	"$APT_DIR/preferences.d" "$DEB_DIR"
@@ -58,15 +57,6 @@ deb $archive trixie-backports main
 deb $archive trixie main
 deb $archive sid main
 EOS
-APT_OPTS=(
-	-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
-	-o "Dir::Etc::SourceParts=/dev/null"
-	-o "Dir::Etc::Preferences=/dev/null"
-	-o "Dir::Etc::PreferencesParts=$APT_DIR/preferences.d"
-	-o "Dir::State::Lists=$APT_DIR/lists"
-	-o "Dir::Cache=$APT_DIR/cache"
-	-o "APT::Sandbox::User=root"
-)
 
 # pick PKG WANTED: print WANTED if the archive has it, else the newest
 # version it has (with a warning), else fail.
