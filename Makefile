@@ -91,7 +91,7 @@ series:
 help:
 	@sed -n 's/^## //p' Makefile
 
-## build-matrix: bisect, W=1, MIGRATION=n/NUMA=n, KVM=m and arm64 builds
+## build-matrix: bisect, W=1, MIGRATION=n/NUMA=n, KVM=m, arm64 and Debian-config builds
 build-matrix:
 	@$(S)/build-matrix.sh $(CHECKS)
 

@@ -13,7 +13,7 @@
 # O= builds need source trees without in-tree build output, so the checks
 # build from their own worktrees: linux-matrix (the series), linux-matrix-base.
 # Usage: build-matrix.sh [bisect] [w1] [nomig] [kvm-m] [arm64] [distro]
-#        (default: all but distro)
+#        (default: all)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need_cmds make gcc ccache aarch64-linux-gnu-gcc
@@ -25,8 +25,7 @@ out=$WORK/matrix
 mkdir -p "$out" "$WORK/logs"
 jobs=$(nproc)
 checks=("$@")
-# (distro has not run yet: only when asked for, until it has passed once)
-[ ${#checks[@]} -gt 0 ] || checks=(bisect w1 nomig kvm-m arm64)
+[ ${#checks[@]} -gt 0 ] || checks=(bisect w1 nomig kvm-m arm64 distro)
 failed=()
 
 MTREE=$WORK/linux-matrix
@@ -169,7 +168,9 @@ kvm_m()
 # which stands for the patched vmlinux because the series exports nothing
 # new from it (checked).  Fails on a missing module, a modpost error or
 # warning, or a compiler warning that the base's build does not have.
-# vmlinux itself is not built: a cold build of this config takes hours here.
+# vmlinux and the rest of the config's modules (4,043 options =m) are not
+# built: the 2,187 objects of the test kernel alone take over 30 minutes
+# cold here, and nothing else there has the series' code.
 distro()
 {
 	local kind src b objs new
@@ -197,20 +198,25 @@ distro()
 			<(grep '^CONFIG_' "$b/.config" | sort) | grep '^[<>]' || true
 		mk "$src" "$b" x86 modules_prepare
 		cp "$DISTRO_DIR/Module.symvers" "$b/Module.symvers"
-		echo "== $kind: $objs and KVM's modules"
+		echo "== $kind: ${objs//$'\n'/ } and KVM's modules"
 		# shellcheck disable=SC2086
 		mk "$src" "$b" x86 $objs 2>&1 | tee "$b/build.log"
-		mk "$src" "$b" x86 M=arch/x86/kvm modules 2>&1 | tee -a "$b/build.log"
+		# As an external module build against $b/Module.symvers; MO=
+		# keeps its output out of the source tree.
+		mk "$src" "$b" x86 M=arch/x86/kvm MO="$b/arch/x86/kvm" modules 2>&1 |
+			tee -a "$b/build.log"
 		for m in kvm kvm-amd kvm-intel; do
 			[ -f "$b/arch/x86/kvm/$m.ko" ] || {
 				echo "$kind: $m.ko was not built"
 				return 1
 			}
 		done
-		! grep -E 'modpost: .*(ERROR|WARNING)|^(ERROR|WARNING): modpost' "$b/build.log" ||
-			return 1
-		grep -E 'warning:' "$b/build.log" | sed -E 's/:[0-9]+:[0-9]+:/:/' |
-			sort -u >"$out/distro-$kind.warnings" || true
+		# modpost's errors and warnings, and Kbuild's (a missing
+		# Module.symvers): compilers say "warning:", in lower case.
+		! grep -E '^(ERROR|WARNING):' "$b/build.log" || return 1
+		grep -E 'warning:' "$b/build.log" | sed -E \
+			-e "s#[^ ]*/(${MTREE##*/}|${MBASE##*/})/##g" \
+			-e 's/:[0-9]+:[0-9]+:/:/' | sort -u >"$out/distro-$kind.warnings" || true
 	done
 	comm -13 "$out/distro-base.warnings" "$out/distro-patched.warnings" \
 		>"$out/distro-new.warnings"
