@@ -40,8 +40,16 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 log "downloading linux-config-7.3=$KSRC_VER and $headers=$KSRC_VER"
-(cd "$tmp" && apt-get "${APT_OPTS[@]}" download -qq \
-	"linux-config-7.3=$KSRC_VER" "$headers=$KSRC_VER")
+download()
+{
+	(cd "$tmp" && apt-get "${APT_OPTS[@]}" download -qq \
+		"linux-config-7.3=$KSRC_VER" "$headers=$KSRC_VER")
+}
+if ! download; then
+	log "updating the private package lists and trying again"
+	apt-get "${APT_OPTS[@]}" update -qq
+	download || die "cannot download linux-config-7.3 and $headers of $KSRC_VER"
+fi
 for d in "$tmp"/*.deb; do
 	dpkg-deb -x "$d" "$tmp/root"
 done

@@ -5,7 +5,8 @@
 # bookworm packages from the host's own sources, then linux-source-7.3,
 # virtme-ng and b4 from newer suites of the same archive (the host's mirror
 # or proxy, from its apt sources) through a private apt configuration that
-# leaves the host's sources and preferences untouched.
+# leaves the host's sources and preferences untouched; and, with
+# get-distro-config.sh, Debian's amd64 config and Module.symvers.
 #
 # Writes $WORK/versions.env with the package versions in use.
 set -euo pipefail
@@ -121,3 +122,7 @@ GCC_VER=$(gcc -dumpfullversion)
 EOV
 log "versions in use:"
 sed 's/^/    /' "$WORK/versions.env" >&2
+
+# Debian's config and Module.symvers of this version (make build-matrix's
+# distro check), fetched now, while the archive still has this version.
+"$TOP/scripts/get-distro-config.sh"
