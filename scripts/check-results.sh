@@ -44,6 +44,10 @@ ktap_results()
 		*) continue ;;
 		esac
 		name=$(sed -E 's/^(not )?ok [0-9]+ //; s/ *#.*//' <<<"$line")
+		# ksft_test_result_skip() prints "ok N # SKIP <message>", with
+		# no name: the message stands for it.
+		[ -n "$name" ] ||
+			name=$(sed -E 's/^(not )?ok [0-9]+ *# *[A-Za-z]+ *//' <<<"$line")
 		grep -qiE '# *SKIP' <<<"$line" && status=skip
 		result "$status" "$prefix: $name"
 	done < <(grep -E "^$indent(not )?ok [0-9]+ " "$file")
