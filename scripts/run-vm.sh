@@ -25,9 +25,10 @@ shift || true
 # cma=: a 1 GiB CMA area in node 1 ([4G, 6G) of guest physical memory), more
 # than half of that node's free memory, so that movable allocations there
 # take CMA pages (gmem_systest's CMA case).  nokaslr keeps the kernel image
-# at 16 MiB, in node 0: with KASLR it may land in node 1, and one boot of
-# session 8 found no free 1 GiB there ("cma: Failed to reserve 1024 MiB",
-# with NODE_DATA(1) at the node's top), most likely for that reason.
+# at 16 MiB, in node 0: with KASLR the image (about 78 MiB) can be placed in
+# node 1, and near the node's middle it leaves no free 1 GiB range there.
+# One boot of session 8 failed with "cma: Failed to reserve 1024 MiB",
+# probably for that reason (its log does not say where the image was).
 topology=(--cpus "2,sockets=2,cores=1,threads=1" --memory 4G
 	--numa "2G,cpus=0" --numa "2G,cpus=1")
 append="cma=1G@4G-6G"
