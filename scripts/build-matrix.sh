@@ -180,6 +180,7 @@ kvm_m()
 distro()
 {
 	local kind src b files objs m
+	local exports_msg="the series changes exports of vmlinux, for which Debian's Module.symvers cannot stand"
 
 	"$TOP/scripts/get-distro-config.sh"
 	files=$(git -C "$TREE" diff --name-only --diff-filter=d base series -- '*.c')
@@ -190,7 +191,7 @@ distro()
 		':(exclude,glob)arch/*/kvm/**' >"$out/distro-series.diff"
 	! grep -E '^[-+].*EXPORT_(SYMBOL|TRACEPOINT_SYMBOL|PER_CPU_SYMBOL|STATIC_CALL)' \
 		"$out/distro-series.diff" || {
-		echo "the series changes exports of vmlinux, for which Debian's Module.symvers cannot stand"
+		echo "$exports_msg"
 		return 1
 	}
 	for kind in base patched; do
@@ -241,7 +242,7 @@ distro()
 		echo "exports in $(wc -l <"$out/distro-base.exports") markers of the base's objects," \
 			"$(wc -l <"$out/distro-patched.exports") of the series'"
 		diff "$out/distro-base.exports" "$out/distro-patched.exports" || {
-			echo "the series changes exports of vmlinux, for which Debian's Module.symvers cannot stand"
+			echo "$exports_msg"
 			return 1
 		}
 	fi

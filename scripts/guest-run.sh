@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the test VM, as root: loads the KVM modules, saves the KUnit
-# results of the boot, runs the KVM selftests of scripts/kvm-selftests.list
+# Runs inside the test VM, as root: saves the KUnit results of the boot,
+# loads the KVM modules, runs the KVM selftests of scripts/kvm-selftests.list
 # (those marked "runner" through the installed kselftest runner,
 # run_kselftest.sh, with the kvm collection's settings), then the
-# repository's system tests of
-# scripts/system-tests.list (programs in PROG_DIR, unless that is "none"),
-# and saves dmesg, all into RESULTS (a directory shared with the host).
+# repository's system tests of scripts/system-tests.list (programs in
+# PROG_DIR, unless that is "none"), and saves dmesg, all into RESULTS (a
+# directory shared with the host).
 # Pass/fail is decided on the host by check-results.sh; this script only
 # records.
 #
