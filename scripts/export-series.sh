@@ -60,10 +60,11 @@ done
 git format-patch -q -o "$tmp" -v2 --thread --cover-letter --signoff \
 	--base=base base.."$head"
 
-# gm ARGS...: get_maintainer.pl without git history and keyword matches.
+# gm ARGS...: get_maintainer.pl without git history, keyword matches and
+# the authors of commits named by Fixes: tags (the tree has no history).
 gm() {
 	perl scripts/get_maintainer.pl --no-rolestats --no-git --no-git-fallback \
-		--no-keywords "$@"
+		--no-keywords --no-fixes "$@"
 }
 
 # extra N: the addresses series/recipients adds to patch N.
