@@ -57,6 +57,7 @@ ktap_results()
 check_run()
 {
 	local kind=$1 out=$RESULTS/$1 TESTS=${TESTS:-} t rc secs o n_ktap found lists mods
+	local mode got want
 
 	# Lines of other runs than the patched one are prefixed with their kind.
 	kind_prefix=
@@ -117,11 +118,31 @@ check_run()
 		done <"$out/selftests.rc"
 	fi
 
-	# Every test asked for must have run.
+	# The MMU modes: each must have loaded as asked (a bool parameter reads
+	# N or Y for 0 or 1).
+	if [ -s "$out/mmu-modes.txt" ]; then
+		while read -r mode got; do
+			want=${mode#*=}
+			case "$got" in
+			N|n) got=0 ;;
+			Y|y) got=1 ;;
+			esac
+			if [ "$got" = "$want" ]; then
+				result ok "mmu mode $mode: loaded"
+			else
+				result fail "mmu mode $mode: ${mode%=*} reads '$got' after reloading the modules"
+			fi
+		done <"$out/mmu-modes.txt"
+	fi
+
+	# Every test asked for must have run (those of mmu-modes.list as
+	# TEST@MODE).
 	lists=("$TOP/scripts/kvm-selftests.list")
 	[ "$kind" = base ] || lists+=("$TOP/scripts/system-tests.list")
-	grep -hv '^#' "${lists[@]}" |
-	awk 'NF {print $1}' |
+	{
+		grep -hv '^#' "${lists[@]}" | awk 'NF {print $1}'
+		grep -v '^#' "$TOP/scripts/mmu-modes.list" | awk 'NF {print $2 "@" $1}'
+	} |
 	while read -r t; do
 		if [ -n "${TESTS:-}" ] && ! grep -qxF -- "$t" <<<"${TESTS// /$'\n'}"; then
 			continue

@@ -8,6 +8,9 @@
 # repository's system tests of scripts/system-tests.list (programs in
 # PROG_DIR, unless that is "none"), and saves dmesg, all into RESULTS (a
 # directory shared with the host).
+# Then the KVM selftests of scripts/mmu-modes.list again, each with the
+# KVM modules reloaded in its MMU mode (results named TEST@MODE; the mode
+# each load really got in RESULTS/mmu-modes.txt).
 # Pass/fail is decided on the host by check-results.sh; this script only
 # records.
 #
@@ -85,6 +88,34 @@ while read -r t timeout args; do
 	# shellcheck disable=SC2086 # the list's arguments, split on purpose
 	run_test "$t" "$pdir" "$timeout" "./$t" $args
 done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/system-tests.list")
+
+# mode_load MODE: reload kvm and kvm_amd with MODE (module.param=value), and
+# record in RESULTS/mmu-modes.txt what the parameter reads afterwards.
+mode_load()
+{
+	local mode=$1 mod=${1%%.*} param=${1#*.} kvm_args=() amd_args=() got
+
+	case "$mod" in
+	kvm) kvm_args=("$param") ;;
+	kvm_amd) amd_args=("$param") ;;
+	esac
+	modprobe -r kvm_amd kvm || say "modprobe -r kvm_amd kvm failed"
+	if ! modprobe kvm "${kvm_args[@]}" || ! modprobe kvm_amd "${amd_args[@]}"; then
+		say "loading kvm, kvm_amd with $mode failed"
+	fi
+	got=$(cat "/sys/module/$mod/parameters/${param%%=*}" 2>/dev/null || echo none)
+	echo "$mode $got" >>"$results/mmu-modes.txt"
+	say "MMU mode $mode: $mod.${param%%=*} reads $got"
+}
+
+: >"$results/mmu-modes.txt"
+loaded=
+while read -r mode t timeout; do
+	selected "$t@$mode" || continue
+	[ "$loaded" = "$mode" ] || mode_load "$mode"
+	loaded=$mode
+	run_test "$t@$mode" "$sdir/$(dirname "$t")" "$timeout" "./$(basename "$t")"
+done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/mmu-modes.list")
 
 dmesg >"$results/dmesg.txt"
 touch "$results/done"
