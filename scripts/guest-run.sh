@@ -89,11 +89,14 @@ while read -r t timeout args; do
 	run_test "$t" "$pdir" "$timeout" "./$t" $args
 done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/system-tests.list")
 
-# mode_load MODE: reload kvm and kvm_amd with MODE (module.param=value), and
-# record in RESULTS/mmu-modes.txt what the parameter reads afterwards.
+# mode_load MODE EXPECT: reload kvm and kvm_amd with MODE (module.param=
+# value), and record in RESULTS/mmu-modes.txt the mode, what it should give
+# (EXPECT) and what it gave: the parameters EXPECT names, whether kvm_amd
+# is live and whether /dev/kvm exists.
 mode_load()
 {
-	local mode=$1 mod=${1%%.*} param=${1#*.} kvm_args=() amd_args=() got
+	local mode=$1 expect=$2 mod=${1%%.*} param=${1#*.} kvm_args=() amd_args=()
+	local state=() kp got
 
 	case "$mod" in
 	kvm) kvm_args=("$param") ;;
@@ -103,16 +106,22 @@ mode_load()
 	if ! modprobe kvm "${kvm_args[@]}" || ! modprobe kvm_amd "${amd_args[@]}"; then
 		say "loading kvm, kvm_amd with $mode failed"
 	fi
-	got=$(cat "/sys/module/$mod/parameters/${param%%=*}" 2>/dev/null || echo none)
-	echo "$mode $got" >>"$results/mmu-modes.txt"
-	say "MMU mode $mode: $mod.${param%%=*} reads $got"
+	for kp in ${expect//,/ }; do
+		kp=${kp%%=*}
+		state+=("$kp=$(cat "/sys/module/${kp%%.*}/parameters/${kp#*.}" 2>/dev/null || echo none)")
+	done
+	state+=("kvm_amd=$(cat /sys/module/kvm_amd/initstate 2>/dev/null || echo none)")
+	state+=("dev_kvm=$([ -c /dev/kvm ] && echo yes || echo no)")
+	got=$(IFS=,; echo "${state[*]}")
+	echo "$mode $expect $got" >>"$results/mmu-modes.txt"
+	say "MMU mode $mode: $got"
 }
 
 : >"$results/mmu-modes.txt"
 loaded=
-while read -r mode t timeout; do
+while read -r mode expect t timeout; do
 	selected "$t@$mode" || continue
-	[ "$loaded" = "$mode" ] || mode_load "$mode"
+	[ "$loaded" = "$mode" ] || mode_load "$mode" "$expect"
 	loaded=$mode
 	run_test "$t@$mode" "$sdir/$(dirname "$t")" "$timeout" "./$(basename "$t")"
 done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/mmu-modes.list")
