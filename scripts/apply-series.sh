@@ -38,7 +38,7 @@ fi
 cover=$TOP/patches/v2-0000-cover-letter.patch
 if [ -f "$cover" ]; then
 	want=$(sed -n 's/^base-commit: //p' "$cover")
-	[ "$want" = "$(git rev-parse base)" ] ||
+	[ -z "$want" ] || [ "$want" = "$(git rev-parse base)" ] ||
 		log "WARNING: patches/ were made on base $want, this tree's base is $(git rev-parse base) ($(git log -1 --format=%s base))"
 fi
 

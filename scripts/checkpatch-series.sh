@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# checkpatch.pl --strict on every patch of patches/.  The patches are fed on
+# checkpatch.pl --strict on every patch of DIR (default: patches/).  The
+# unsigned series in patches/ has no sender's Signed-off-by, which
+# MISSING_SIGN_OFF would report on every patch but one: it is ignored there,
+# and only there (make series checks the signed series in full).  The
+# patches are fed on
 # standard input: checkpatch checks a file that git tracks in the current
 # repository as a source file (--file), not as a patch, and patches/ is
 # tracked here.  The system python3 is put first for its spdxcheck.py (ply).
@@ -14,11 +18,19 @@ need_cmds perl
 
 cp=$TREE/scripts/checkpatch.pl
 [ -f "$cp" ] || die "$cp missing (run: make kernel-tree)"
+dir=${1:-$TOP/patches}
+[ -d "$dir" ] || die "$dir: no such directory"
+ignore=UNKNOWN_COMMIT_ID
+[ "$(cd "$dir" && pwd)" != "$TOP/patches" ] || ignore+=,MISSING_SIGN_OFF
+found=0
 rc=0
-for p in "$TOP"/patches/v*-[0-9][0-9][0-9][0-9]-*.patch; do
+for p in "$dir"/v*-[0-9][0-9][0-9][0-9]-*.patch; do
 	case "$p" in *-0000-cover-letter.patch) continue ;; esac
+	[ -f "$p" ] || continue
+	found=$((found + 1))
 	echo "== $(basename "$p")"
 	(cd "$TREE" && PATH=/usr/bin:$PATH perl "$cp" --strict --terse \
-		--ignore UNKNOWN_COMMIT_ID - <"$p") || rc=1
+		--ignore "$ignore" - <"$p") || rc=1
 done
+[ "$found" -gt 0 ] || die "no patches in $dir"
 exit $rc

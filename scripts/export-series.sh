@@ -3,20 +3,54 @@
 #
 # Regenerate patches/ from branch "series" of $WORK/linux: git format-patch
 # with a cover letter whose subject and text come from series/cover-letter.txt,
-# --base, and To/Cc for each patch.
+# and To/Cc for each patch.  No base-commit: the base is Debian's tarball in
+# one commit, which no public tree has (the cover letter names the base).
 #
-# The patches are authored and signed off by whoever exports them: git's
-# user.name and user.email (of $WORK/linux, so the global ones unless set
-# there), or SENDER_NAME and SENDER_EMAIL.  The branch's own authors and
-# sign-offs are not used; trailers written in its commit messages (e.g. a
-# co-developer's) are kept.
+# patches/ is the unsigned series: no one has signed it.  Patches whose
+# author on the branch is the stand-in "series author" (or the "SENDER NOT
+# SET" of an earlier export) come from "SENDER NOT SET <sender-not-set@invalid>",
+# a name no one has and an address no mail can go to, and carry no
+# Signed-off-by but those that their authors gave.  Patches by a real author
+# (e.g. one redone from someone's posting) keep their author and sign-offs.
 #
-# Recipients of each patch: scripts/get_maintainer.pl for the files it
-# touches (maintainers in To, reviewers and lists in Cc), plus the entries of
-# series/recipients; the cover letter goes to all of them.
+# With SENDER_NAME and SENDER_EMAIL, the identity of the person who reviews,
+# signs and sends the series, it also writes the signed series to
+# $WORK/outgoing: that person is the author of the stand-in's patches, and
+# format-patch --signoff adds their Signed-off-by to every patch after the
+# tags already there; a "[SENDER: ...]" note becomes "[their address: ...]".
+# checkpatch.pl --strict then checks it.  Placeholder identities are refused:
+# git's configured identity is never used.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need_cmds git perl
+
+NOT_SET_NAME="SENDER NOT SET"
+NOT_SET_EMAIL="sender-not-set@invalid"
+
+name=${SENDER_NAME:-}
+email=${SENDER_EMAIL:-}
+if [ -n "$name$email" ]; then
+	[ -n "$name" ] && [ -n "$email" ] ||
+		die "set both SENDER_NAME and SENDER_EMAIL (or neither, for the unsigned series alone)"
+	case "$email" in
+	*[[:space:]\<\>]*|*@*@*|@*|*@) die "SENDER_EMAIL='$email' is not an e-mail address" ;;
+	*@*.*) ;;
+	*) die "SENDER_EMAIL='$email' is not an e-mail address" ;;
+	esac
+	# Reserved names (RFC 2606, RFC 6761) and no-reply addresses reach no one.
+	case "${email,,}" in
+	*.example|*.invalid|*.test|*.localhost|*.local|*@localhost*|\
+	*@example.com|*@example.org|*@example.net|*.example.com|*noreply*|\
+	*no-reply*)
+		die "SENDER_EMAIL='$email' is a placeholder: the sender's own address is needed, one that can receive replies" ;;
+	esac
+	case "${name,,}" in
+	*"not set"*|*maintainers*|*"series author"*|*seed*|*placeholder*)
+		die "SENDER_NAME='$name' is not a person's name" ;;
+	esac
+	[[ "$name" == *" "* ]] ||
+		log "note: SENDER_NAME='$name' has one word; the kernel asks for a known identity (real name)"
+fi
 
 cd "$TREE"
 text=$TOP/series/cover-letter.txt
@@ -26,39 +60,36 @@ recipients=$TOP/series/recipients
 n=$(git rev-list --count base..series)
 [ "$n" -gt 0 ] || die "branch series has no commits on base"
 
-name=${SENDER_NAME:-$(git config user.name || true)}
-email=${SENDER_EMAIL:-$(git config user.email || true)}
-[ -n "$name" ] && [ -n "$email" ] ||
-	die "no identity to sign the patches with: set git's user.name and user.email (git config --global user.name 'Your Name'), or SENDER_NAME and SENDER_EMAIL"
-case "$email" in
-*@*.*) ;;
-*) die "'$email' is not an e-mail address (user.email or SENDER_EMAIL)" ;;
-esac
-export GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email
-export GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email
-
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# The series again, authored by the sender, with the same trees and author
-# dates, and the messages without sign-offs other than co-developers'; the
-# sign-off of the sender comes from format-patch --signoff.
-head=$(git rev-parse base)
-for c in $(git rev-list --reverse base..series); do
-	git log -1 --format=%B "$c" | awk '
-		/^Co-developed-by: / { co[substr($0, 18)] = 1 }
-		{ line[NR] = $0 }
-		END {
-			for (i = 1; i <= NR; i++)
-				if (line[i] !~ /^Signed-off-by: / ||
-				    substr(line[i], 16) in co)
-					print line[i]
-		}' >"$tmp/msg"
-	head=$(GIT_AUTHOR_DATE=$(git log -1 --format=%aD "$c") \
-		git commit-tree "$c^{tree}" -p "$head" -F "$tmp/msg")
-done
-git format-patch -q -o "$tmp" -v2 --thread --cover-letter --signoff \
-	--base=base base.."$head"
+# rebuild NAME EMAIL NOTE: the series again, with the same trees and author
+# dates, the stand-in's patches authored by NAME <EMAIL>, the messages without
+# Signed-off-by lines of the stand-in or the sender, and "[SENDER: " notes
+# turned into "[NOTE: ".  Prints the new head.
+rebuild()
+{
+	local head c an ae
+
+	head=$(git rev-parse base)
+	for c in $(git rev-list --reverse base..series); do
+		an=$(git log -1 --format=%an "$c")
+		ae=$(git log -1 --format=%ae "$c")
+		case "$an" in
+		"series author"|"$NOT_SET_NAME") an=$1 ae=$2 ;;
+		esac
+		git log -1 --format=%B "$c" |
+			NOTE=$3 NS=$NOT_SET_NAME perl -ne '
+				next if /^Signed-off-by: (series author|\Q$ENV{NS}\E) /;
+				s/^\[(SENDER|\Q$ENV{NS}\E|[^ :]+@[^ :]+): /[$ENV{NOTE}: /;
+				print' >"$tmp/msg"
+		head=$(GIT_AUTHOR_NAME=$an GIT_AUTHOR_EMAIL=$ae \
+			GIT_AUTHOR_DATE=$(git log -1 --format=%aD "$c") \
+			GIT_COMMITTER_NAME=$1 GIT_COMMITTER_EMAIL=$2 \
+			git commit-tree "$c^{tree}" -p "$head" -F "$tmp/msg")
+	done
+	echo "$head"
+}
 
 # gm ARGS...: get_maintainer.pl without git history, keyword matches and
 # the authors of commits named by Fixes: tags (the tree has no history).
@@ -67,7 +98,9 @@ gm() {
 		--no-keywords --no-fixes "$@"
 }
 
-# extra N: the addresses series/recipients adds to patch N.
+# extra N KIND: the entries of KIND (to, cc, notto, drop) that
+# series/recipients gives for patch N (0: the cover letter); for cc, also the
+# owners of the files its "owners" entries name.
 extra()
 {
 	local kind which rest
@@ -75,15 +108,31 @@ extra()
 	while read -r kind which rest; do
 		case "$kind" in
 		''|'#'*) continue ;;
-		esac
-		[ "$which" = all ] || grep -qx "$1" <<<"${which//,/$'\n'}" || continue
-		case "$kind" in
-		cc) echo "$rest" ;;
-		owners) # shellcheck disable=SC2086
-			gm --no-l -f $rest ;;
+		to|cc|notto|drop|owners) ;;
 		*) die "$recipients: unknown entry '$kind'" ;;
 		esac
+		[ "$which" = all ] || grep -qx "$1" <<<"${which//,/$'\n'}" || continue
+		if [ "$kind" = "$2" ]; then
+			echo "$rest"
+		elif [ "$kind" = owners ] && [ "$2" = cc ]; then
+			# shellcheck disable=SC2086
+			gm --no-l -f $rest
+		fi
 	done <"$recipients"
+}
+
+# without N KIND: standard input without the addresses that KIND entries
+# ("notto" or "drop") name for patch N, and without repeats.
+without()
+{
+	local pats
+
+	pats=$(extra "$1" "$2")
+	if [ -n "$pats" ]; then
+		grep -viF -f <(printf '%s\n' "$pats") || true
+	else
+		cat
+	fi | awk 'NF && !seen[tolower($0)]++'
 }
 
 # set_recipients FILE TO CC: To and Cc headers before the Subject of FILE,
@@ -95,37 +144,78 @@ set_recipients()
 		perl -0pi -e 's/^(Subject: .*\n)/To: $ENV{TO}\nCc: $ENV{CC}\n$1/m' "$1"
 }
 
-all_to=
-all_cc=
-for p in "$tmp"/v2-000[1-9]-*.patch; do
-	i=$(basename "$p" | sed -E 's/^v2-0*([0-9]+)-.*/\1/')
-	to=$(gm --no-r --no-l "$p")
-	cc=$( (gm --no-m "$p"; extra "$i") | awk '!seen[tolower($0)]++' |
-		grep -vixF -f <(printf '%s\n' "$to"))
-	set_recipients "$p" "$to" "$cc"
-	all_to=$(printf '%s\n%s\n' "$all_to" "$to")
-	all_cc=$(printf '%s\n%s\n' "$all_cc" "$cc")
-done
-all_to=$(grep -v '^$' <<<"$all_to" | awk '!seen[tolower($0)]++')
-all_cc=$( (grep -v '^$' <<<"$all_cc"; extra 0) | awk '!seen[tolower($0)]++' |
-	grep -vixF -f <(printf '%s\n' "$all_to"))
+# finish DIR: recipients of every patch of DIR and of its cover letter, and
+# the cover letter's subject and text.
+finish()
+{
+	local dir=$1 p i to cc all_to= all_cc= subject cover
 
-subject=$(head -n1 "$text")
-cover=$tmp/v2-0000-cover-letter.patch
-TEXT=$text SUBJECT=$subject perl -0pi -e '
-	open(my $f, "<", $ENV{TEXT}) or die; local $/; my $t = <$f>;
-	$t =~ s/\A[^\n]*\n\n?//; $t =~ s/\s+\z//;
-	s/\*\*\* SUBJECT HERE \*\*\*/$ENV{SUBJECT}/;
-	s/\*\*\* BLURB HERE \*\*\*/$t/;
-' "$cover"
-set_recipients "$cover" "$all_to" "$all_cc"
+	for p in "$dir"/v2-[0-9][0-9][0-9][0-9]-*.patch; do
+		case "$p" in *-0000-cover-letter.patch) continue ;; esac
+		i=$(basename "$p" | sed -E 's/^v2-0*([0-9]+)-.*/\1/')
+		to=$( (extra "$i" to; gm --no-r --no-l "$p") |
+			without "$i" drop | without "$i" notto)
+		cc=$( (gm --no-r --no-l "$p"; gm --no-m "$p"; extra "$i" cc) |
+			without "$i" drop | grep -vixF -f <(printf '%s\n' "$to"))
+		set_recipients "$p" "$to" "$cc"
+		all_to=$(printf '%s\n%s\n' "$all_to" "$to")
+		all_cc=$(printf '%s\n%s\n' "$all_cc" "$cc")
+	done
+	# The cover letter goes to its own "to" entries, and to all the others
+	# on Cc; without such entries, to the patches' To as well.
+	if [ -n "$(extra 0 to)" ]; then
+		all_cc=$(printf '%s\n%s\n' "$all_to" "$all_cc")
+		all_to=$(extra 0 to | without 0 drop)
+	else
+		all_to=$(without 0 drop <<<"$all_to")
+	fi
+	all_cc=$( (printf '%s\n' "$all_cc"; extra 0 cc) | without 0 drop |
+		grep -vixF -f <(printf '%s\n' "$all_to"))
 
+	subject=$(head -n1 "$text")
+	cover=$dir/v2-0000-cover-letter.patch
+	TEXT=$text SUBJECT=$subject perl -0pi -e '
+		open(my $f, "<", $ENV{TEXT}) or die; local $/; my $t = <$f>;
+		$t =~ s/\A[^\n]*\n\n?//; $t =~ s/\s+\z//;
+		s/\*\*\* SUBJECT HERE \*\*\*/$ENV{SUBJECT}/;
+		s/\*\*\* BLURB HERE \*\*\*/$t/;
+	' "$cover"
+	set_recipients "$cover" "$all_to" "$all_cc"
+}
+
+# The unsigned series, in patches/.
+head=$(rebuild "$NOT_SET_NAME" "$NOT_SET_EMAIL" "$NOT_SET_NAME")
+mkdir -p "$tmp/unsigned"
+GIT_COMMITTER_NAME=$NOT_SET_NAME GIT_COMMITTER_EMAIL=$NOT_SET_EMAIL \
+	git format-patch -q -o "$tmp/unsigned" -v2 --thread --cover-letter \
+	base.."$head"
+finish "$tmp/unsigned"
 mkdir -p "$TOP/patches"
 rm -f "$TOP"/patches/*.patch
-cp "$tmp"/*.patch "$TOP/patches/"
+cp "$tmp"/unsigned/*.patch "$TOP/patches/"
 
 # patches/ and the branch now agree: apply-series.sh has nothing to do.
-sum=$(cat "$TOP"/patches/v2-000[1-9]-*.patch | sha256sum | cut -d' ' -f1)
+sum=$(for p in "$TOP"/patches/v2-[0-9][0-9][0-9][0-9]-*.patch; do
+	case "$p" in *-0000-cover-letter.patch) ;; *) cat "$p" ;; esac
+done | sha256sum | cut -d' ' -f1)
 echo "$sum $(git rev-parse series)" >"$WORK/applied"
-log "exported $n patches and the cover letter to patches/, from $name <$email>"
-ls "$TOP/patches" >&2
+log "exported $n patches and the cover letter, unsigned, to patches/"
+
+[ -n "$name" ] || {
+	log "not signed: to make the series you send, give your identity: make series SENDER_NAME='Your Name' SENDER_EMAIL=you@example.org (see README, 'Sending it')"
+	exit 0
+}
+
+# The signed series, in $WORK/outgoing.
+out=$WORK/outgoing
+head=$(rebuild "$name" "$email" "$email")
+mkdir -p "$tmp/signed"
+GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email \
+	git format-patch -q -o "$tmp/signed" -v2 --thread --cover-letter \
+	--signoff --from="$name <$email>" base.."$head"
+finish "$tmp/signed"
+rm -rf "$out"
+mkdir -p "$out"
+cp "$tmp"/signed/*.patch "$out/"
+log "signed by $name <$email>: $out"
+"$TOP/scripts/checkpatch-series.sh" "$out"

@@ -262,6 +262,56 @@ static void test_migrate_pages(void)
 		  GMEM_PAGES);
 }
 
+/*
+ * The recipe api.rst gives for pages that only the guest touched: they are
+ * not in the VMM's page tables, so move_pages() does not find them (-ENOENT)
+ * until the VMM populates its mapping with MADV_POPULATE_READ; then they move,
+ * and the guest and the host still agree on every word.
+ */
+static void test_guest_only(void)
+{
+	u64 before[GMEM_PAGES], after[GMEM_PAGES], left;
+	int status[GMEM_PAGES], targets[GMEM_PAGES], i;
+	struct gmem_vm v;
+	long ret;
+
+	/* The guest writes round 0 and 1 itself; the host never touches. */
+	create_vm(&v, MOVABLE, GMEM_PAGES, 2, true);
+	run_to_sync(v.vcpu, 0);
+
+	for (i = 0; i < GMEM_PAGES; i++)
+		targets[i] = node_b;
+	ret = move_pages(0, GMEM_PAGES, v.g.pages, targets, status,
+			 MPOL_MF_MOVE);
+	TEST_ASSERT(ret >= 0, "move_pages() failed, errno = %d", errno);
+	for (i = 0; i < GMEM_PAGES; i++)
+		TEST_ASSERT(status[i] == -ENOENT,
+			    "Page %d that only the guest touched: status %d, wanted -ENOENT",
+			    i, status[i]);
+
+	TEST_ASSERT(!madvise(v.g.mem, GMEM_PAGES * page_size,
+			     MADV_POPULATE_READ),
+		    "MADV_POPULATE_READ failed, errno = %d", errno);
+	get_pfns(v.g.pages, before, GMEM_PAGES);
+	get_other_nodes(v.g.pages, targets, GMEM_PAGES);
+	left = move_to_nodes(v.g.pages, targets, GMEM_PAGES, MOVE_TRIES, NULL,
+			     &ret);
+	TEST_ASSERT(!left, "%lu of %d populated pages not moved (last move_pages() = %ld)",
+		    left, GMEM_PAGES, ret);
+	get_pfns(v.g.pages, after, GMEM_PAGES);
+	TEST_ASSERT(count_changed(before, after, GMEM_PAGES) == GMEM_PAGES,
+		    "Pages changed node but kept their PFN");
+
+	/* What the guest wrote moved with the pages, and both still agree. */
+	check_pages("host", v.g.mem, GMEM_PAGES, 1);
+	fill_pages(v.g.mem, GMEM_PAGES, 2);
+	exchange_round(&v, 2);
+
+	destroy_vm(&v);
+	case_pass("%d guest-only pages: -ENOENT, then moved after MADV_POPULATE_READ",
+		  GMEM_PAGES);
+}
+
 /* Errors that userspace can provoke: clean error codes, never a WARN. */
 static void test_bad_input(void)
 {
@@ -1325,6 +1375,7 @@ static const struct test_case cases[] = {
 	{ "migrate", test_migrate },
 	{ "unmovable", test_unmovable },
 	{ "migrate_pages", test_migrate_pages },
+	{ "guest_only", test_guest_only },
 	{ "bad_input", test_bad_input },
 	/*
 	 * Before soft offline, whose poisoned pages may be in the CMA area, and
