@@ -17,7 +17,9 @@
 # signs and sends the series, it also writes the signed series to
 # $WORK/outgoing: that person is the author of the stand-in's patches, and
 # format-patch --signoff adds their Signed-off-by to every patch after the
-# tags already there; a "[SENDER: ...]" note becomes "[their address: ...]".
+# tags already there; a "[SENDER: ...]" note, which says what the sender
+# changed in a patch by someone else, becomes "[their address: ...]", and is
+# followed by the sender's Co-developed-by.
 # checkpatch.pl --strict then checks it.  Placeholder identities are refused:
 # git's configured identity is never used.
 set -euo pipefail
@@ -81,8 +83,16 @@ rebuild()
 		git log -1 --format=%B "$c" |
 			NOTE=$3 NS=$NOT_SET_NAME perl -ne '
 				next if /^Signed-off-by: (series author|\Q$ENV{NS}\E) /;
+				next if /^Co-developed-by: \Q$ENV{NS}\E /;
 				s/^\[(SENDER|\Q$ENV{NS}\E|[^ :]+@[^ :]+): /[$ENV{NOTE}: /;
 				print' >"$tmp/msg"
+		# The sender changed someone else's patch (the note says how):
+		# they co-developed it, and sign it off right after this tag.
+		if [ "$1" != "$NOT_SET_NAME" ] && [ "$ae" != "$2" ] &&
+		   grep -q "^\[$3: " "$tmp/msg"; then
+			sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$tmp/msg"
+			echo "Co-developed-by: $1 <$2>" >>"$tmp/msg"
+		fi
 		head=$(GIT_AUTHOR_NAME=$an GIT_AUTHOR_EMAIL=$ae \
 			GIT_AUTHOR_DATE=$(git log -1 --format=%aD "$c") \
 			GIT_COMMITTER_NAME=$1 GIT_COMMITTER_EMAIL=$2 \
