@@ -3,8 +3,9 @@
 #
 # Regenerate patches/ from branch "series" of $WORK/linux: git format-patch
 # with a cover letter whose subject and text come from series/cover-letter.txt,
-# and To/Cc for each patch.  No base-commit: the base is Debian's tarball in
-# one commit, which no public tree has (the cover letter names the base).
+# --base, and To/Cc for each patch.  The base-commit is our commit of
+# Debian's tarball, which no public tree has: the cover letter says so and
+# names the base.
 #
 # patches/ is the unsigned series: no one has signed it.  Patches whose
 # author on the branch is the stand-in "series author" (or the "SENDER NOT
@@ -158,7 +159,7 @@ set_recipients()
 # the cover letter's subject and text.
 finish()
 {
-	local dir=$1 p i to cc all_to= all_cc= subject cover
+	local dir=$1 p i to cc all_to='' all_cc='' subject cover
 
 	for p in "$dir"/v2-[0-9][0-9][0-9][0-9]-*.patch; do
 		case "$p" in *-0000-cover-letter.patch) continue ;; esac
@@ -198,7 +199,7 @@ head=$(rebuild "$NOT_SET_NAME" "$NOT_SET_EMAIL" "$NOT_SET_NAME")
 mkdir -p "$tmp/unsigned"
 GIT_COMMITTER_NAME=$NOT_SET_NAME GIT_COMMITTER_EMAIL=$NOT_SET_EMAIL \
 	git format-patch -q -o "$tmp/unsigned" -v2 --thread --cover-letter \
-	base.."$head"
+	--base=base base.."$head"
 finish "$tmp/unsigned"
 mkdir -p "$TOP/patches"
 rm -f "$TOP"/patches/*.patch
@@ -222,7 +223,7 @@ head=$(rebuild "$name" "$email" "$email")
 mkdir -p "$tmp/signed"
 GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email \
 	git format-patch -q -o "$tmp/signed" -v2 --thread --cover-letter \
-	--signoff --from="$name <$email>" base.."$head"
+	--signoff --from="$name <$email>" --base=base base.."$head"
 finish "$tmp/signed"
 rm -rf "$out"
 mkdir -p "$out"
