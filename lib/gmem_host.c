@@ -662,7 +662,7 @@ static void on_signal(int sig)
 static void run_one(const struct test_case *c, int timeout)
 {
 	struct shared_state *s = get_shared();
-	double end = now() + timeout;
+	double start = now(), end = start + timeout;
 	int status = 0, sig = 0;
 	bool timed_out = false;
 	pid_t pid;
@@ -703,6 +703,7 @@ static void run_one(const struct test_case *c, int timeout)
 	kill(-pid, SIGKILL);
 	WRITE_ONCE(case_pid, 0);
 	restore_all();
+	ksft_print_msg("%s: %.0f s\n", c->name, now() - start);
 
 	if (WIFSIGNALED(status))
 		sig = WTERMSIG(status);

@@ -4,8 +4,9 @@
 # Decide pass/fail for VM runs from the files they left in $RESULTS/KIND:
 # every KUnit case of the boot, every KTAP subtest (or the whole program, when
 # it prints no KTAP) of each KVM selftest and system test, and a splat check
-# over dmesg and the console log.  For KIND "onenode" (the one-node VM), the
-# series' test must have skipped under the kselftest runner.  Prints one line
+# over dmesg and the console log.  For KIND "onenode" (the one-node VM), and
+# in a cpuset of one node in the patched run, the series' test must have
+# skipped under the kselftest runner.  Prints one line
 # per test and ends with "N passed, N failed, N skipped" over all KINDs;
 # exits non-zero if anything failed.
 #
@@ -161,16 +162,22 @@ check_run()
 		result ok "splat check: no WARNING/BUG/Oops/lockdep/KASAN report in dmesg and console log"
 	fi
 
-	# On one node, the series' test must skip, for that reason, rather than
-	# pass or skip for another.
+	# On one node (the one-node VM, or a cpuset of one node in the
+	# patched run), the series' test must skip, for that reason, rather
+	# than pass or skip for another.
+	o=
 	if [ "$kind" = onenode ]; then
 		o=$out/guest_memfd_migrate_test.out
-		if grep -qE '^ok 1 selftests: kvm: guest_memfd_migrate_test # SKIP' "$o" 2>/dev/null &&
-		   grep -qxF '# 1..0 # SKIP - Needs two NUMA nodes with memory' "$o"; then
-			result ok "guest_memfd_migrate_test skips on one node: $(grep -m1 -oE 'SKIP - .*' "$o")"
-		else
-			result fail "guest_memfd_migrate_test did not skip on one node, see $o"
-		fi
+	elif [ "$kind" = patched ] && [ -z "$TESTS" ]; then
+		o=$out/one-node.out
+	fi
+	if [ -z "$o" ]; then
+		:
+	elif grep -qE '^ok 1 selftests: kvm: guest_memfd_migrate_test # SKIP' "$o" 2>/dev/null &&
+	     grep -qxF '# 1..0 # SKIP - Needs two NUMA nodes with memory' "$o"; then
+		result ok "guest_memfd_migrate_test skips on one node: $(grep -m1 -oE 'SKIP - .*' "$o")"
+	else
+		result fail "guest_memfd_migrate_test did not skip on one node, see $o"
 	fi
 }
 

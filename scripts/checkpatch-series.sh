@@ -20,8 +20,9 @@ cp=$TREE/scripts/checkpatch.pl
 [ -f "$cp" ] || die "$cp missing (run: make kernel-tree)"
 dir=${1:-$TOP/patches}
 [ -d "$dir" ] || die "$dir: no such directory"
+dir=$(cd "$dir" && pwd)	# checkpatch runs in the kernel tree
 ignore=UNKNOWN_COMMIT_ID
-[ "$(cd "$dir" && pwd)" != "$TOP/patches" ] || ignore+=,MISSING_SIGN_OFF
+[ "$dir" != "$TOP/patches" ] || ignore+=,MISSING_SIGN_OFF
 found=0
 rc=0
 for p in "$dir"/v*-[0-9][0-9][0-9][0-9]-*.patch; do
