@@ -6,17 +6,25 @@
 #    test kernel's configuration (worktree linux-bisect); the whole kernel
 #    with all patches is built and tested by make check;
 #  - w1: W=1 adds no warning to the files the series touches;
+#  - clang: the same with clang (LLVM $LLVM_SUFFIX, default -19: 7.3 needs
+#    LLVM 17 or later, bookworm's clang is 14);
 #  - nomig, kvm-m, arm64: the touched objects build with CONFIG_MIGRATION=n
 #    and CONFIG_NUMA=n, with CONFIG_KVM=m, and for arm64;
+#  - i386: the touched mm objects on a 32-bit kernel with CONFIG_MIGRATION
+#    (where FOLIO_CONTENT_COPIED is 0; the KUnit test needs 64BIT, which the
+#    check also checks);
+#  - nomemcg: mm/migrate.o with the KUnit test and CONFIG_MEMCG=n;
 #  - distro: with Debian's amd64 config, the touched objects and KVM's
 #    modules, linked by modpost (see distro() below).
 # O= builds need source trees without in-tree build output, so the checks
 # build from their own worktrees: linux-matrix (the series), linux-matrix-base.
-# Usage: build-matrix.sh [bisect] [w1] [nomig] [kvm-m] [arm64] [distro]
-#        (default: all)
+# Usage: build-matrix.sh [bisect] [w1] [clang] [nomig] [kvm-m] [arm64] [i386]
+#        [nomemcg] [distro]  (default: all)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-need_cmds make gcc ccache aarch64-linux-gnu-gcc
+LLVM_SUFFIX=${LLVM_SUFFIX:--19}
+need_cmds make gcc ccache aarch64-linux-gnu-gcc "clang$LLVM_SUFFIX" \
+	"ld.lld$LLVM_SUFFIX" "llvm-ar$LLVM_SUFFIX"
 [ -d "$TREE/.git" ] || die "$TREE missing (run: make kernel-tree apply)"
 
 export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
@@ -25,7 +33,8 @@ out=$WORK/matrix
 mkdir -p "$out" "$WORK/logs"
 jobs=$(nproc)
 checks=("$@")
-[ ${#checks[@]} -gt 0 ] || checks=(bisect w1 nomig kvm-m arm64 distro)
+[ ${#checks[@]} -gt 0 ] ||
+	checks=(bisect w1 clang nomig kvm-m arm64 i386 nomemcg distro)
 failed=()
 
 MTREE=$WORK/linux-matrix
@@ -41,19 +50,28 @@ ARM64_OBJS=(mm/migrate.o mm/mempolicy.o mm/damon/ arch/arm64/kvm/)
 DAMON=(DAMON=y DAMON_VADDR=y DAMON_PADDR=y)
 SEV=(AMD_IOMMU=y CRYPTO_DEV_CCP=y CRYPTO_DEV_CCP_DD=y CRYPTO_DEV_SP_PSP=y KVM_AMD_SEV=y)
 
-# mk TREE BUILDDIR ARCH ARGS...: make with ccache for ARCH (x86 or arm64).
+# mk TREE BUILDDIR ARCH ARGS...: make with ccache for ARCH (x86, x86-clang,
+# i386 or arm64).
 mk()
 {
 	local tree=$1 b=$2 arch=$3
 
 	shift 3
-	if [ "$arch" = arm64 ]; then
+	case "$arch" in
+	arm64)
 		make -C "$tree" O="$b" -j"$jobs" ARCH=arm64 \
 			CROSS_COMPILE=aarch64-linux-gnu- \
-			CC="ccache aarch64-linux-gnu-gcc" HOSTCC="ccache gcc" "$@"
-	else
-		make -C "$tree" O="$b" -j"$jobs" CC="ccache gcc" HOSTCC="ccache gcc" "$@"
-	fi
+			CC="ccache aarch64-linux-gnu-gcc" HOSTCC="ccache gcc" "$@" ;;
+	x86-clang)
+		make -C "$tree" O="$b" -j"$jobs" LLVM="$LLVM_SUFFIX" \
+			CC="ccache clang$LLVM_SUFFIX" \
+			HOSTCC="ccache clang$LLVM_SUFFIX" "$@" ;;
+	i386)
+		make -C "$tree" O="$b" -j"$jobs" ARCH=i386 CC="ccache gcc" \
+			HOSTCC="ccache gcc" "$@" ;;
+	*)
+		make -C "$tree" O="$b" -j"$jobs" CC="ccache gcc" HOSTCC="ccache gcc" "$@" ;;
+	esac
 }
 
 # config TREE BUILDDIR ARCH SET...: defconfig plus CONFIG_X=y|m|n settings.
@@ -120,31 +138,55 @@ bisect()
 	done
 }
 
-# W=1 warnings in the touched files, base vs patched, line numbers dropped.
-w1()
+# W=1 warnings in the touched files, base vs patched, line numbers dropped,
+# with gcc (NAME w1, ARCH x86) or clang (clang, x86-clang).
+w1_with()
 {
-	local kind files f src
+	local name=$1 arch=$2 kind files f src n
 
 	files=$(git -C "$TREE" diff --name-only base series -- '*.c' '*.h')
 	for kind in base patched; do
 		src=$MTREE
 		[ $kind = patched ] || src=$MBASE
-		config "$src" "$out/w1-$kind" x86 KVM=y KVM_AMD=y \
+		n=$out/$name-$kind
+		config "$src" "$n" "$arch" KVM=y KVM_AMD=y \
 			NUMA=y MIGRATION=y KUNIT=y "${DAMON[@]}" "${SEV[@]}"
-		[ $kind = base ] || "$src/scripts/config" --file "$out/w1-$kind/.config" \
+		[ $kind = base ] || "$src/scripts/config" --file "$n/.config" \
 			--enable MIGRATE_KUNIT_TEST
-		mk "$src" "$out/w1-$kind" x86 -s olddefconfig
-		mk "$src" "$out/w1-$kind" x86 W=1 "${X86_OBJS[@]}" \
+		mk "$src" "$n" "$arch" -s olddefconfig
+		mk "$src" "$n" "$arch" W=1 "${X86_OBJS[@]}" \
 			mm/ 2>&1 | grep -E 'warning:' |
-			sed -E 's/:[0-9]+:[0-9]+:/:/' | sort -u >"$out/w1-$kind.warnings" || true
+			sed -E 's/:[0-9]+:[0-9]+:/:/' | sort -u >"$n.warnings" || true
 	done
 	for f in $files; do
-		grep -F "$f:" "$out/w1-patched.warnings" || true
-	done | sort -u >"$out/w1-touched.warnings"
-	comm -13 "$out/w1-base.warnings" "$out/w1-touched.warnings" >"$out/w1-new.warnings"
-	echo "new W=1 warnings in touched files: $(wc -l <"$out/w1-new.warnings")"
-	cat "$out/w1-new.warnings"
-	[ ! -s "$out/w1-new.warnings" ]
+		grep -F "$f:" "$out/$name-patched.warnings" || true
+	done | sort -u >"$out/$name-touched.warnings"
+	comm -13 "$out/$name-base.warnings" "$out/$name-touched.warnings" \
+		>"$out/$name-new.warnings"
+	echo "new W=1 warnings in touched files: $(wc -l <"$out/$name-new.warnings")"
+	cat "$out/$name-new.warnings"
+	[ ! -s "$out/$name-new.warnings" ]
+}
+
+w1() { w1_with w1 x86; }
+w1_clang() { w1_with clang x86-clang; }
+
+build_i386()
+{
+	config "$MTREE" "$out/i386" i386 MIGRATION=y COMPACTION=y KUNIT=y \
+		"${DAMON[@]}"
+	"$MTREE/scripts/config" --file "$out/i386/.config" --enable MIGRATE_KUNIT_TEST
+	mk "$MTREE" "$out/i386" i386 -s olddefconfig
+	! grep -q '^CONFIG_MIGRATE_KUNIT_TEST=y' "$out/i386/.config" ||
+		die "the KUnit test is offered on a 32-bit kernel"
+	mk "$MTREE" "$out/i386" i386 mm/migrate.o mm/damon/ops-common.o
+}
+
+nomemcg()
+{
+	config "$MTREE" "$out/nomemcg" x86 MEMCG=n NUMA=y MIGRATION=y KUNIT=y \
+		MIGRATE_KUNIT_TEST=y
+	mk "$MTREE" "$out/nomemcg" x86 mm/migrate.o
 }
 
 nomig()
@@ -264,11 +306,14 @@ for c in "${checks[@]}"; do
 	case "$c" in
 	bisect) check bisect bisect ;;
 	w1) check w1 w1 ;;
+	clang) check clang w1_clang ;;
 	nomig) check nomig nomig ;;
 	kvm-m) check kvm-m kvm_m ;;
 	arm64) check arm64 arm64 ;;
+	i386) check i386 build_i386 ;;
+	nomemcg) check nomemcg nomemcg ;;
 	distro) check distro distro ;;
-	*) die "unknown check '$c' (want: bisect w1 nomig kvm-m arm64 distro)" ;;
+	*) die "unknown check '$c' (want: bisect w1 clang nomig kvm-m arm64 i386 nomemcg distro)" ;;
 	esac
 done
 [ ${#failed[@]} -eq 0 ] || die "failed: ${failed[*]}"

@@ -17,6 +17,7 @@ HOST_PKGS=(
 	zstd ccache git rsync python3 perl uuid-dev libnuma-dev numactl
 	qemu-system-x86 udev busybox-static gcc-aarch64-linux-gnu shellcheck
 	python3-ply python3-git gnuplot-nox linux-perf dwarves
+	clang-19 lld-19 llvm-19
 )
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages with apt-get)"
