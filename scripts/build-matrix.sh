@@ -9,7 +9,8 @@
 #  - clang: the same with clang (LLVM $LLVM_SUFFIX, default -19: 7.3 needs
 #    LLVM 17 or later, bookworm's clang is 14);
 #  - nomig, kvm-m, arm64: the touched objects build with CONFIG_MIGRATION=n
-#    and CONFIG_NUMA=n, with CONFIG_KVM=m, and for arm64;
+#    and CONFIG_NUMA=n, with CONFIG_KVM=m and CONFIG_KVM_WERROR=y, and for
+#    arm64;
 #  - i386: the touched mm objects on a 32-bit kernel with CONFIG_MIGRATION
 #    (where FOLIO_CONTENT_COPIED is 0; the KUnit test needs 64BIT, which the
 #    check also checks);
@@ -206,7 +207,7 @@ nomig()
 kvm_m()
 {
 	config "$MTREE" "$out/kvm-m" x86 KVM=m KVM_AMD=m KVM_INTEL=m NUMA=y \
-		MIGRATION=y "${DAMON[@]}" "${SEV[@]}"
+		MIGRATION=y KVM_WERROR=y "${DAMON[@]}" "${SEV[@]}"
 	mk "$MTREE" "$out/kvm-m" x86 "${X86_OBJS[@]}" modules_prepare
 }
 
