@@ -24,8 +24,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 LLVM_SUFFIX=${LLVM_SUFFIX:--19}
-need_cmds make gcc ccache aarch64-linux-gnu-gcc "clang$LLVM_SUFFIX" \
-	"ld.lld$LLVM_SUFFIX" "llvm-ar$LLVM_SUFFIX"
+need_cmds make gcc ccache aarch64-linux-gnu-gcc
 [ -d "$TREE/.git" ] || die "$TREE missing (run: make kernel-tree apply)"
 
 export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
@@ -177,7 +176,11 @@ w1_with()
 }
 
 w1() { w1_with w1 x86; }
-w1_clang() { w1_with clang x86-clang; }
+w1_clang()
+{
+	need_cmds "clang$LLVM_SUFFIX" "ld.lld$LLVM_SUFFIX" "llvm-ar$LLVM_SUFFIX"
+	w1_with clang x86-clang
+}
 
 build_i386()
 {

@@ -854,15 +854,6 @@ static u64 cma_alloc_all(const struct cma_area *a, struct gmem *g)
 }
 
 /*
- * A CMA area takes movable allocations while it is free, and must be
- * emptied when its owner allocates it: movable guest_memfd pages moved to
- * the area's node land in it (the page allocator serves movable
- * allocations from CMA first while CMA holds more than half of the zone's
- * free pages), a CMA allocation of the whole area then moves them out, with
- * host and guest seeing the same data, and unmovable guest_memfd allocated
- * on the same node in the same conditions never lands in it.
- */
-/*
  * Make the per-CPU free lists short (the smallest high mark the kernel sets,
  * four batches), restored when the case ends, and let every CPU free what
  * is above it (each stat_refresh decays the lists), so that fewer pages
@@ -884,6 +875,15 @@ static void shrink_pcp_lists(u64 pfn)
 	}
 }
 
+/*
+ * A CMA area takes movable allocations while it is free, and must be
+ * emptied when its owner allocates it: movable guest_memfd pages moved to
+ * the area's node land in it (the page allocator serves movable
+ * allocations from CMA first while CMA holds more than half of the zone's
+ * free pages), a CMA allocation of the whole area then moves them out, with
+ * host and guest seeing the same data, and unmovable guest_memfd allocated
+ * on the same node in the same conditions never lands in it.
+ */
 static void test_cma(void)
 {
 	u64 nr, in_moved, in_unmovable, in_after, allocated, used_before, used;
