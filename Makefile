@@ -8,6 +8,8 @@ STAGE := $(S)/stage.sh
 
 # Run only some of the KVM selftests, e.g. TESTS=guest_memfd_migrate_test.
 TESTS ?=
+# Run only some negative controls, e.g. CONTROLS=no-damon-exclusion.
+CONTROLS ?=
 # Options for gmem_bench in make demo, e.g. BENCH_ARGS="-p throughput -r 10".
 BENCH_ARGS ?=
 # BENCH_PERF=1: profile gmem_bench with perf (where the time goes; the
@@ -21,7 +23,8 @@ BENCH_PERF ?=
 .PHONY: demo check baseline setup kernel-tree apply kernel base-kernel \
 	bench-kernel selftests progs bench run run-base run-onenode run-bench results \
 	results-onenode check-onenode \
-	results-base bench-report series build-matrix help
+	results-base bench-report series build-matrix help \
+	controls run-controls results-controls
 
 ## demo: the series at work, measured: non-debug patched kernel, 2-node VM, gmem_bench
 demo: setup kernel-tree apply bench-kernel selftests progs run-bench bench-report
@@ -33,6 +36,10 @@ check: setup kernel-tree apply kernel selftests progs run results
 ## check-onenode: the series' test in a VM of one node (slower than the
 ## cpuset of make check: a VM boot more)
 check-onenode: setup kernel-tree apply kernel selftests run-onenode results-onenode
+
+## controls: negative controls: the series without one of its parts
+## (controls/), built and booted in turn; the test of that part must fail
+controls: setup kernel-tree apply selftests progs run-controls results-controls
 
 ## baseline: the same tests on the unpatched base kernel (own build)
 baseline: setup kernel-tree apply base-kernel selftests run-base results-base
@@ -81,6 +88,13 @@ run-bench:
 
 bench-report:
 	@$(S)/bench-report.sh
+
+# CONTROLS=NAME... runs only those of controls/controls.list
+run-controls:
+	@$(STAGE) controls $(S)/run-controls.sh $(CONTROLS)
+
+results-controls:
+	@$(S)/check-controls.sh $(CONTROLS)
 
 results:
 	@TESTS="$(TESTS)" $(S)/check-results.sh patched

@@ -326,6 +326,26 @@ void get_pfns(void **pages, u64 *pfns, u64 nr)
 		pfns[i] = page_pfn(pages[i]);
 }
 
+bool page_present(void *addr)
+{
+	return read_u64_at("/proc/self/pagemap",
+			   (unsigned long)addr / page_size * sizeof(u64)) &
+	       BIT_ULL(63);
+}
+
+void probe_pfns(struct gmem *g, u64 *pfns, u64 nr)
+{
+	size_t size = nr * page_size;
+	void **pages;
+	void *probe;
+
+	probe = kvm_mmap(size, PROT_READ, MAP_SHARED, g->fd);
+	pages = page_array(probe, nr);
+	get_pfns(pages, pfns, nr);
+	free(pages);
+	kvm_munmap(probe, size);
+}
+
 u64 count_changed(const u64 *before, const u64 *after, u64 nr)
 {
 	u64 i, changed = 0;

@@ -173,6 +173,14 @@ void drain_lru_caches(void);
 /* The PFN behind a mapped address (read, so faulted in), from pagemap. */
 u64 page_pfn(void *addr);
 void get_pfns(void **pages, u64 *pfns, u64 nr);
+/* Whether @addr is mapped in this process, per pagemap; it is not touched. */
+bool page_present(void *addr);
+/*
+ * The PFN of each of the first @nr pages of @g, read through a mapping of
+ * its own that is gone again when this returns: pages that no host page
+ * table mapped before (only the guest touched them) map nowhere after.
+ */
+void probe_pfns(struct gmem *g, u64 *pfns, u64 nr);
 /* How many of @nr PFNs differ between @before and @after. */
 u64 count_changed(const u64 *before, const u64 *after, u64 nr);
 /* The flags of @pfn in /proc/kpageflags (KPF_*). */

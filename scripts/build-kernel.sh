@@ -9,6 +9,8 @@
 #   base     the base commit, the same options: for make baseline
 #   bench    the series without debug options, KVM built in, in a worktree
 #            of its own at the series' head: for the benchmark of make demo
+#   control  as patched, in the worktree that run-controls.sh prepares (the
+#            series and one patch of controls/): for make controls
 # Fails if any option a fragment asks for did not make it into .config.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -26,7 +28,7 @@ fi
 
 frags=("$TOP/configs/vng.config" "$TOP/configs/lean.config" "$TOP/configs/gmem.config")
 case "$kind" in
-patched) frags+=("$TOP/configs/kvm-distro.config" "$TOP/configs/debug.config"
+patched | control) frags+=("$TOP/configs/kvm-distro.config" "$TOP/configs/debug.config"
 	"$TOP/configs/series.config") ;;
 base) frags+=("$TOP/configs/kvm-distro.config" "$TOP/configs/debug.config") ;;
 bench) frags+=("$TOP/configs/kvm-builtin.config" "$TOP/configs/series.config") ;;

@@ -138,12 +138,17 @@ check_run()
 	# TEST@MODE).
 	lists=("$TOP/scripts/kvm-selftests.list")
 	[ "$kind" = base ] || lists+=("$TOP/scripts/system-tests.list")
+	# (the base kernel runs no system test, in no mode)
 	{
 		grep -hv '^#' "${lists[@]}" | awk 'NF {print $1}'
-		grep -v '^#' "$TOP/scripts/mmu-modes.list" | awk 'NF {print $3 "@" $1}'
+		grep -v '^#' "$TOP/scripts/mmu-modes.list" |
+			awk -v base="$([ "$kind" = base ] && echo 1)" \
+			    'NF && !(base && $3 ~ /:/) {print $3 "@" $1}'
 	} |
 	while read -r t; do
-		if [ -n "${TESTS:-}" ] && ! grep -qxF -- "$t" <<<"${TESTS// /$'\n'}"; then
+		# (PROG:CASE asks for PROG, unless it is PROG:CASE@MODE)
+		if [ -n "${TESTS:-}" ] &&
+		   ! sed '/@/!s/:.*//' <<<"${TESTS// /$'\n'}" | grep -qxF -- "$t"; then
 			continue
 		fi
 		awk -v t="$t" '$1 == t {found = 1} END {exit !found}' \

@@ -30,6 +30,7 @@ DISTRO_DIR=$WORK/distro	# Debian's amd64 config and Module.symvers (get-distro-c
 TREE=$WORK/linux		# git tree: base commit + the series
 BASE_TREE=$WORK/linux-base	# git worktree at the base commit
 BENCH_TREE=$WORK/linux-bench	# git worktree at the series, non-debug build
+CONTROL_TREE=$WORK/linux-control	# git worktree: the series + a control patch
 PROGS=$WORK/progs		# the repository's programs, built by build-progs.sh
 BENCH=$PROGS/gmem_bench	# the benchmark (gmem_systest, gmem_stress beside it)
 RESULTS=${RESULTS:-$WORK/results}	# or another, to keep a run (a scratch kernel's) apart
@@ -49,14 +50,15 @@ need_cmds()
 		die "missing commands: ${missing[*]} (run: make setup)"
 }
 
-# tree_for KIND: the kernel tree for "patched" or "base".
+# tree_for KIND: the kernel tree for "patched", "base", "bench" or "control".
 tree_for()
 {
 	case "$1" in
 	patched) echo "$TREE" ;;
 	base) echo "$BASE_TREE" ;;
 	bench) echo "$BENCH_TREE" ;;
-	*) die "unknown kernel kind '$1' (want: patched, base or bench)" ;;
+	control) echo "$CONTROL_TREE" ;;
+	*) die "unknown kernel kind '$1' (want: patched, base, bench or control)" ;;
 	esac
 }
 

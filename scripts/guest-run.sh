@@ -8,13 +8,14 @@
 # again in a cpuset of one node, then the repository's system tests of
 # scripts/system-tests.list (programs in PROG_DIR, unless that is "none"),
 # and saves dmesg, all into RESULTS (a directory shared with the host).
-# Then the KVM selftests of scripts/mmu-modes.list again, each with the
-# KVM modules reloaded in its MMU mode (results named TEST@MODE; the mode
-# each load really got in RESULTS/mmu-modes.txt).
+# Then the KVM selftests and system test cases of scripts/mmu-modes.list
+# again, each with the KVM modules reloaded in its MMU mode (results named
+# TEST@MODE; the mode each load really got in RESULTS/mmu-modes.txt).
 # Pass/fail is decided on the host by check-results.sh; this script only
 # records.
 #
 # Usage: guest-run.sh RESULTS SELFTEST_DIR KSELFTEST_DIR PROG_DIR [TEST...]
+# (a TEST of the form PROG:CASE runs only that case of a system test)
 set -uo pipefail
 
 results=$1
@@ -106,10 +107,14 @@ if selected guest_memfd_migrate_test@one-node; then
 	fi
 fi
 
+# A system test asked for as PROG:CASES runs only those cases (-c CASES).
 while read -r t timeout args; do
-	[ "$pdir" != none ] && selected "$t" || continue
+	cases=$(printf '%s\n' "${tests[@]}" | grep -v @ | sed -n "s/^$t://p" |
+		paste -sd,)
+	[ "$pdir" != none ] || continue
+	selected "$t" || [ -n "$cases" ] || continue
 	# shellcheck disable=SC2086 # the list's arguments, split on purpose
-	run_test "$t" "$pdir" "$timeout" "./$t" $args
+	run_test "$t" "$pdir" "$timeout" "./$t" $args ${cases:+-c "$cases"}
 done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/system-tests.list")
 
 # mode_load MODE EXPECT: reload kvm and kvm_amd with MODE (module.param=
@@ -144,9 +149,19 @@ mode_load()
 loaded=
 while read -r mode expect t timeout; do
 	selected "$t@$mode" || continue
+	# PROG:CASES: those cases of a system test, with its list's arguments
+	prog=${t%%:*}
+	[ "$prog" = "$t" ] || [ "$pdir" != none ] || continue
 	[ "$loaded" = "$mode" ] || mode_load "$mode" "$expect"
 	loaded=$mode
-	run_test "$t@$mode" "$sdir/$(dirname "$t")" "$timeout" "./$(basename "$t")"
+	if [ "$prog" = "$t" ]; then
+		run_test "$t@$mode" "$sdir/$(dirname "$t")" "$timeout" "./$(basename "$t")"
+	else
+		args=$(awk -v p="$prog" '$1 == p {$1 = $2 = ""; print}' \
+			"$here/system-tests.list")
+		# shellcheck disable=SC2086 # the list's arguments, split on purpose
+		run_test "$t@$mode" "$pdir" "$timeout" "./$prog" $args -c "${t#*:}"
+	fi
 done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/mmu-modes.list")
 
 dmesg >"$results/dmesg.txt"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Boot the test kernel of KIND ("patched" or "base") with virtme-ng under
+# Boot the test kernel of KIND ("patched", "base" or "control") with virtme-ng under
 # QEMU TCG (-cpu max: AMD SVM with nested paging, so KVM works inside), two
 # sockets in two NUMA nodes, and run scripts/guest-run.sh in it (the KVM
 # selftests and system tests), or for KIND "bench" scripts/guest-bench.sh
@@ -11,7 +11,7 @@
 # KERNEL=path/to/bzImage boots another kernel (a scratch build, say) in place
 # of the one of KIND; BENCH_PERF=1 profiles the benchmark with perf.
 #
-# Usage: run-vm.sh patched|base [TEST...]
+# Usage: run-vm.sh patched|base|control [TEST...]
 #        run-vm.sh onenode
 #        run-vm.sh bench [GMEM_BENCH_OPTION...]
 set -euo pipefail

@@ -8,7 +8,8 @@
  * stopped; after every move the guest checks that it sees exactly what the
  * host wrote, and the host checks what the guest wrote.  A guest mapping
  * left pointing at the old page would read stale data, or write where the
- * host can no longer see it.  Without the flag the pages must stay where they
+ * host can no longer see it.  Compaction, offlining and CMA also move pages
+ * that only the guest wrote, which no host page table maps.  Without the flag the pages must stay where they
  * are, with their contents intact; and automatic NUMA balancing and DAMON
  * must leave movable guest_memfd alone.
  *
@@ -47,6 +48,9 @@
  * the movable pages was below it.  Try again with new pages.
  */
 #define COMPACT_ROUNDS	3
+
+/* Pages only the guest writes, for move_pages() and the recipe's cost. */
+#define GUEST_ONLY_PAGES	1024
 
 /* Every round, each page moves once and the host and the guest write it. */
 #define NR_ROUNDS	4
@@ -129,6 +133,35 @@ static void *xcalloc(size_t n, size_t size)
 
 	TEST_ASSERT(p, "calloc() failed");
 	return p;
+}
+
+/*
+ * Pages only the guest touched: the guest of @v (created with @guest_fills)
+ * writes every page, which the host never maps; @pfns gets where they are,
+ * through probe_pfns().  The movers that find pages by their PFN
+ * (compaction, offlining, CMA) must move them as they move the others.
+ */
+static void guest_only_fill(struct gmem_vm *v, u64 *pfns)
+{
+	u64 i;
+
+	run_to_sync(v->vcpu, 0);
+	for (i = 0; i < v->g.nr_pages; i++)
+		TEST_ASSERT(!page_present(v->g.pages[i]),
+			    "Page %lu that only the guest wrote is mapped on the host",
+			    i);
+	probe_pfns(&v->g, pfns, v->g.nr_pages);
+}
+
+/*
+ * After the move: what the guest wrote moved with the pages, and the guest
+ * sees what the host writes next (a stale guest mapping would not).
+ */
+static void guest_only_check(struct gmem_vm *v)
+{
+	check_pages("host, guest-only pages", v->g.mem, v->g.nr_pages, 1);
+	fill_pages(v->g.mem, v->g.nr_pages, 2);
+	exchange_round(v, 2);
 }
 
 /* ---- move_pages(), migrate_pages(), bad input ---- */
@@ -266,50 +299,65 @@ static void test_migrate_pages(void)
  * The recipe api.rst gives for pages that only the guest touched: they are
  * not in the VMM's page tables, so move_pages() does not find them (-ENOENT)
  * until the VMM populates its mapping with MADV_POPULATE_READ; then they move,
- * and the guest and the host still agree on every word.
+ * and the guest and the host still agree on every word.  The recipe's cost
+ * is printed beside the move's.
  */
 static void test_guest_only(void)
 {
-	u64 before[GMEM_PAGES], after[GMEM_PAGES], left;
-	int status[GMEM_PAGES], targets[GMEM_PAGES], i;
+	u64 *before, *after, left, nr = GUEST_ONLY_PAGES;
+	int *status, *targets, i, calls;
+	double t_populate, t_move;
 	struct gmem_vm v;
 	long ret;
 
-	/* The guest writes round 0 and 1 itself; the host never touches. */
-	create_vm(&v, MOVABLE, GMEM_PAGES, 2, true);
-	run_to_sync(v.vcpu, 0);
+	before = xcalloc(nr, sizeof(u64));
+	after = xcalloc(nr, sizeof(u64));
+	status = xcalloc(nr, sizeof(int));
+	targets = xcalloc(nr, sizeof(int));
 
-	for (i = 0; i < GMEM_PAGES; i++)
+	/* The guest writes round 0 and 1 itself; the host never touches. */
+	create_vm(&v, MOVABLE, nr, 2, true);
+	guest_only_fill(&v, before);
+
+	for (i = 0; i < nr; i++)
 		targets[i] = node_b;
-	ret = move_pages(0, GMEM_PAGES, v.g.pages, targets, status,
-			 MPOL_MF_MOVE);
+	ret = move_pages(0, nr, v.g.pages, targets, status, MPOL_MF_MOVE);
 	TEST_ASSERT(ret >= 0, "move_pages() failed, errno = %d", errno);
-	for (i = 0; i < GMEM_PAGES; i++)
+	for (i = 0; i < nr; i++)
 		TEST_ASSERT(status[i] == -ENOENT,
 			    "Page %d that only the guest touched: status %d, wanted -ENOENT",
 			    i, status[i]);
+	ksft_print_msg("move_pages(): -ENOENT for all %lu pages only the guest wrote\n",
+		       nr);
 
-	TEST_ASSERT(!madvise(v.g.mem, GMEM_PAGES * page_size,
-			     MADV_POPULATE_READ),
+	t_populate = now();
+	TEST_ASSERT(!madvise(v.g.mem, nr * page_size, MADV_POPULATE_READ),
 		    "MADV_POPULATE_READ failed, errno = %d", errno);
-	get_pfns(v.g.pages, before, GMEM_PAGES);
-	get_other_nodes(v.g.pages, targets, GMEM_PAGES);
-	left = move_to_nodes(v.g.pages, targets, GMEM_PAGES, MOVE_TRIES, NULL,
-			     &ret);
-	TEST_ASSERT(!left, "%lu of %d populated pages not moved (last move_pages() = %ld)",
-		    left, GMEM_PAGES, ret);
-	get_pfns(v.g.pages, after, GMEM_PAGES);
-	TEST_ASSERT(count_changed(before, after, GMEM_PAGES) == GMEM_PAGES,
+	t_populate = now() - t_populate;
+	get_pfns(v.g.pages, before, nr);
+	get_other_nodes(v.g.pages, targets, nr);
+	t_move = now();
+	left = move_to_nodes(v.g.pages, targets, nr, MOVE_TRIES, &calls, &ret);
+	t_move = now() - t_move;
+	TEST_ASSERT(!left, "%lu of %lu populated pages not moved (last move_pages() = %ld)",
+		    left, nr, ret);
+	get_pfns(v.g.pages, after, nr);
+	TEST_ASSERT(count_changed(before, after, nr) == nr,
 		    "Pages changed node but kept their PFN");
+	ksft_print_msg("%lu pages: MADV_POPULATE_READ %.2f ms, move_pages() %.2f ms (%d calls), populate/move %.3f\n",
+		       nr, t_populate * 1e3, t_move * 1e3, calls,
+		       t_populate / t_move);
 
 	/* What the guest wrote moved with the pages, and both still agree. */
-	check_pages("host", v.g.mem, GMEM_PAGES, 1);
-	fill_pages(v.g.mem, GMEM_PAGES, 2);
-	exchange_round(&v, 2);
+	guest_only_check(&v);
 
 	destroy_vm(&v);
-	case_pass("%d guest-only pages: -ENOENT, then moved after MADV_POPULATE_READ",
-		  GMEM_PAGES);
+	free(targets);
+	free(status);
+	free(after);
+	free(before);
+	case_pass("%lu guest-only pages: -ENOENT, then moved after MADV_POPULATE_READ (%.2f ms, the move %.2f ms)",
+		  nr, t_populate * 1e3, t_move * 1e3);
 }
 
 /* Errors that userspace can provoke: clean error codes, never a WARN. */
@@ -468,27 +516,40 @@ static void test_soft_offline_unmovable(void)
 
 /*
  * Compact all memory with @flags guest_memfd pages among freed anonymous
- * pages, and count how many guest_memfd pages compaction moved.
+ * pages, and count how many guest_memfd pages compaction moved.  With
+ * @guest_only, as many pages of a second guest_memfd (of the same flags) sit
+ * among them too, allocated by fallocate() and written by its guest only;
+ * @guest_only gets how many of those moved.
  */
-static u64 compact_with(u64 flags, const char *unevictable_allowed)
+static u64 compact_with(u64 flags, const char *unevictable_allowed,
+			u64 *guest_only)
 {
 	u64 before[COMPACT_PAGES], after[COMPACT_PAGES], i;
-	struct gmem_vm v;
+	u64 go_before[COMPACT_PAGES], go_after[COMPACT_PAGES];
+	struct gmem_vm v, go;
 	char *anon;
 
 	create_vm(&v, flags, COMPACT_PAGES, 2, false);
+	if (guest_only)
+		create_vm(&go, flags, COMPACT_PAGES, 2, true);
 
 	/* Interleave the allocations, then free the anonymous ones. */
 	anon = kvm_mmap(COMPACT_PAGES * page_size, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	for (i = 0; i < COMPACT_PAGES; i++) {
 		host_pass("fill", v.g.mem, i, i + 1, 1, 0, PASS_FILL);
+		if (guest_only)
+			TEST_ASSERT(!fallocate(go.g.fd, FALLOC_FL_KEEP_SIZE,
+					       i * page_size, page_size),
+				    "fallocate() failed, errno = %d", errno);
 		anon[i * page_size] = 1;
 	}
 	kvm_munmap(anon, COMPACT_PAGES * page_size);
 
 	/* Let the guest map every page before compaction. */
 	exchange_round(&v, 0);
+	if (guest_only)
+		guest_only_fill(&go, go_before);
 
 	get_pfns(v.g.pages, before, COMPACT_PAGES);
 	write_file(COMPACT_UNEVICTABLE, unevictable_allowed);
@@ -498,27 +559,36 @@ static u64 compact_with(u64 flags, const char *unevictable_allowed)
 	/* The guest must see the host's data, and the host the guest's. */
 	check_pages("host", v.g.mem, COMPACT_PAGES, 2);
 	exchange_round(&v, 2);
-
 	destroy_vm(&v);
+
+	if (guest_only) {
+		probe_pfns(&go.g, go_after, COMPACT_PAGES);
+		*guest_only = count_changed(go_before, go_after, COMPACT_PAGES);
+		guest_only_check(&go);
+		destroy_vm(&go);
+	}
 	return count_changed(before, after, COMPACT_PAGES);
 }
 
 static void test_compaction(void)
 {
-	u64 movable = 0, unmovable, disallowed;
+	u64 movable = 0, guest_only = 0, unmovable, disallowed;
 	int round;
 
 	if (access("/proc/sys/vm/compact_memory", W_OK))
 		case_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)");
 
 	write_restored(COMPACT_UNEVICTABLE, "1");
-	for (round = 0; round < COMPACT_ROUNDS && !movable; round++)
-		movable = compact_with(MOVABLE, "1");
-	unmovable = compact_with(UNMOVABLE, "1");
-	disallowed = compact_with(MOVABLE, "0");
+	for (round = 0; round < COMPACT_ROUNDS && (!movable || !guest_only); round++)
+		movable = compact_with(MOVABLE, "1", &guest_only);
+	unmovable = compact_with(UNMOVABLE, "1", NULL);
+	disallowed = compact_with(MOVABLE, "0", NULL);
 	restore_all();
 
 	TEST_ASSERT(movable > 0, "Compaction moved none of %d movable pages, %d times",
+		    COMPACT_PAGES, COMPACT_ROUNDS);
+	TEST_ASSERT(guest_only > 0,
+		    "Compaction moved none of %d movable pages that only the guest wrote, %d times",
 		    COMPACT_PAGES, COMPACT_ROUNDS);
 	TEST_ASSERT(!unmovable, "Compaction moved %lu unmovable pages", unmovable);
 	TEST_ASSERT(!disallowed,
@@ -527,8 +597,8 @@ static void test_compaction(void)
 
 	ksft_print_msg("compaction moved 0 unmovable pages, and 0 movable ones\n");
 	ksft_print_msg("with vm.compact_unevictable_allowed=0\n");
-	case_pass("moved %lu of %d movable pages (round %d)", movable,
-		  COMPACT_PAGES, round);
+	case_pass("moved %lu of %d movable pages, %lu of %d only the guest wrote (round %d)",
+		  movable, COMPACT_PAGES, guest_only, COMPACT_PAGES, round);
 }
 
 /* ---- CMA ---- */
@@ -880,15 +950,16 @@ static void shrink_pcp_lists(u64 pfn)
  * emptied when its owner allocates it: movable guest_memfd pages moved to
  * the area's node land in it (the page allocator serves movable
  * allocations from CMA first while CMA holds more than half of the zone's
- * free pages), a CMA allocation of the whole area then moves them out, with
- * host and guest seeing the same data, and unmovable guest_memfd allocated
+ * free pages), and so do movable pages allocated there that only the guest
+ * wrote; a CMA allocation of the whole area then moves them all out, with
+ * host and guest seeing the same data; and unmovable guest_memfd allocated
  * on the same node in the same conditions never lands in it.
  */
 static void test_cma(void)
 {
 	u64 nr, in_moved, in_unmovable, in_after, allocated, used_before, used;
-	u64 *pfns, *unmov_before, *unmov_after;
-	struct gmem_vm mv, um;
+	u64 *pfns, *unmov_before, *unmov_after, *go_pfns, in_go, in_go_after;
+	struct gmem_vm mv, um, go;
 	struct zone_info z0, z1;
 	struct cma_area areas[16], *a = NULL;
 	int cma_node, other, n, i;
@@ -931,6 +1002,7 @@ static void test_cma(void)
 	pfns = xcalloc(nr, sizeof(u64));
 	unmov_before = xcalloc(nr, sizeof(u64));
 	unmov_after = xcalloc(nr, sizeof(u64));
+	go_pfns = xcalloc(nr, sizeof(u64));
 
 	/* Movable pages on the other node, written by host and guest. */
 	create_vm(&mv, MOVABLE, nr, 3, false);
@@ -946,6 +1018,12 @@ static void test_cma(void)
 	get_pfns(mv.g.pages, pfns, nr);
 	in_moved = count_in_area(pfns, nr, a);
 
+	/* Pages only the guest wrote, allocated on the CMA node, land there too. */
+	create_vm(&go, MOVABLE, nr, 2, true);
+	bind_to_node(go.g.mem, nr * page_size, cma_node);
+	guest_only_fill(&go, go_pfns);
+	in_go = count_in_area(go_pfns, nr, a);
+
 	/* (c) ... where unmovable pages allocated there next never land. */
 	create_vm(&um, UNMOVABLE, nr, 2, false);
 	bind_to_node(um.g.mem, nr * page_size, cma_node);
@@ -960,10 +1038,15 @@ static void test_cma(void)
 	print_zone("after both", &z1);
 	ksft_print_msg("%lu of %lu movable pages moved to node %d in %.2f s landed in CMA, %lu of %lu unmovable ones\n",
 		       in_moved, nr, cma_node, t, in_unmovable, nr);
+	ksft_print_msg("%lu of %lu movable pages that only the guest wrote landed in CMA\n",
+		       in_go, nr);
 
 	TEST_ASSERT(in_moved > 0,
 		    "None of %lu movable pages moved to node %d landed in CMA area %s, which held %lu of the zone's %lu free pages",
 		    nr, cma_node, a->name, z0.free_cma, z0.free);
+	TEST_ASSERT(in_go > 0,
+		    "None of %lu guest-only movable pages allocated on node %d landed in CMA area %s",
+		    nr, cma_node, a->name);
 	TEST_ASSERT(!in_unmovable, "%lu unmovable guest_memfd pages in CMA area %s",
 		    in_unmovable, a->name);
 	TEST_ASSERT(z1.free_cma * 2 > z1.free,
@@ -980,15 +1063,22 @@ static void test_cma(void)
 	get_pfns(mv.g.pages, pfns, nr);
 	in_after = count_in_area(pfns, nr, a);
 	get_pfns(um.g.pages, unmov_after, nr);
-	ksft_print_msg("CMA allocation of %lu pages in %.2f s; %lu movable pages left in the area, %d on node %d\n",
+	probe_pfns(&go.g, go_pfns, nr);
+	in_go_after = count_in_area(go_pfns, nr, a);
+	ksft_print_msg("CMA allocation of %lu pages in %.2f s; %lu movable pages left in the area, %d on node %d; %lu guest-only ones\n",
 		       allocated, alloc_secs, in_after,
-		       count_on_node(mv.g.pages, nr, cma_node), cma_node);
+		       count_on_node(mv.g.pages, nr, cma_node), cma_node,
+		       in_go_after);
 	TEST_ASSERT(!in_after, "%lu movable pages still in the allocated CMA area",
 		    in_after);
+	TEST_ASSERT(!in_go_after,
+		    "%lu guest-only movable pages still in the allocated CMA area",
+		    in_go_after);
 	TEST_ASSERT(!count_changed(unmov_before, unmov_after, nr),
 		    "The CMA allocation moved unmovable pages");
 	exchange_round(&mv, 4);
 	exchange_round(&um, 2);
+	guest_only_check(&go);
 
 	restore_all();
 	used = cma_read(a->name, "used");
@@ -996,13 +1086,15 @@ static void test_cma(void)
 		    "CMA area %s has %lu pages used after the free, %lu before",
 		    a->name, used, used_before);
 
+	destroy_vm(&go);
 	destroy_vm(&um);
 	destroy_vm(&mv);
+	free(go_pfns);
 	free(unmov_after);
 	free(unmov_before);
 	free(pfns);
-	case_pass("%lu of %lu movable pages landed in CMA, a %lu-page CMA allocation (%.1f s) moved them out, 0 of %lu unmovable in CMA",
-		  in_moved, nr, allocated, alloc_secs, nr);
+	case_pass("%lu of %lu movable pages and %lu of %lu guest-only ones landed in CMA, a %lu-page CMA allocation (%.1f s) moved them out, 0 of %lu unmovable in CMA",
+		  in_moved, nr, in_go, nr, allocated, alloc_secs, nr);
 }
 
 /* ---- memory offlining ---- */
@@ -1069,14 +1161,42 @@ static void create_vm_on_node_b(struct gmem_vm *v, u64 flags)
 }
 
 /*
+ * Fail unless all @nr PFNs of @what are in memory block @block (of
+ * @block_pages pages), or with assert_out_of_block(), none of them is.
+ */
+static void assert_in_block(const char *what, const u64 *pfns, u64 nr,
+			    u64 block, u64 block_pages)
+{
+	u64 i;
+
+	for (i = 0; i < nr; i++)
+		TEST_ASSERT(pfns[i] / block_pages == block,
+			    "Page %lu of %s at PFN 0x%lx, outside movable block %lu",
+			    i, what, pfns[i], block);
+}
+
+static void assert_out_of_block(const char *what, const u64 *pfns, u64 nr,
+				u64 block, u64 block_pages)
+{
+	u64 i;
+
+	for (i = 0; i < nr; i++)
+		TEST_ASSERT(pfns[i] / block_pages != block,
+			    "Page %lu of %s still in offline block %lu", i, what,
+			    block);
+}
+
+/*
  * Movable guest_memfd allocated on node_b lands in the ZONE_MOVABLE block
- * made there; offlining the block must move every page out of it.
+ * made there; offlining the block must move every page out of it, those
+ * the host wrote and those only the guest did.
  */
 static void test_offline_movable(void)
 {
-	u64 before[GMEM_PAGES], after[GMEM_PAGES], block, i;
+	u64 before[GMEM_PAGES], after[GMEM_PAGES], block;
+	u64 go_before[GMEM_PAGES], go_after[GMEM_PAGES];
 	u64 block_pages;
-	struct gmem_vm v;
+	struct gmem_vm v, go;
 	int ret;
 
 	require_hotplug();
@@ -1086,27 +1206,35 @@ static void test_offline_movable(void)
 
 	create_vm_on_node_b(&v, MOVABLE);
 	get_pfns(v.g.pages, before, GMEM_PAGES);
-	for (i = 0; i < GMEM_PAGES; i++)
-		TEST_ASSERT(before[i] / block_pages == block,
-			    "Page %lu at PFN 0x%lx, outside movable block %lu",
-			    i, before[i], block);
+	assert_in_block("host-written guest_memfd", before, GMEM_PAGES, block,
+			block_pages);
+	create_vm(&go, MOVABLE, GMEM_PAGES, 2, true);
+	bind_to_node(go.g.mem, GMEM_PAGES * page_size, node_b);
+	guest_only_fill(&go, go_before);
+	assert_in_block("guest-only guest_memfd", go_before, GMEM_PAGES, block,
+			block_pages);
 
 	ret = set_block_state(block, "offline");
 	TEST_ASSERT(!ret, "Offlining block %lu failed, errno = %d (%s)", block,
 		    ret, strerror(ret));
 
 	get_pfns(v.g.pages, after, GMEM_PAGES);
-	for (i = 0; i < GMEM_PAGES; i++)
-		TEST_ASSERT(after[i] / block_pages != block,
-			    "Page %lu still in offline block %lu", i, block);
+	assert_out_of_block("host-written guest_memfd", after, GMEM_PAGES, block,
+			    block_pages);
+	probe_pfns(&go.g, go_after, GMEM_PAGES);
+	assert_out_of_block("guest-only guest_memfd", go_after, GMEM_PAGES, block,
+			    block_pages);
 
 	check_pages("host", v.g.mem, GMEM_PAGES, 2);
 	exchange_round(&v, 2);
+	guest_only_check(&go);
+	destroy_vm(&go);
 	destroy_vm(&v);
 
 	/* Back to its own zone. */
 	restore_all();
-	case_pass("block %lu offlined, %d pages moved", block, GMEM_PAGES);
+	case_pass("block %lu offlined, %d host-written and %d guest-only pages moved",
+		  block, GMEM_PAGES, GMEM_PAGES);
 }
 
 /*

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Judge the runs of run-controls.sh: a control passes when its VM finished,
+# its test (its case, for PROG:CASE) failed, the output has a line matching
+# the control's expected failure (controls/controls.list), and the kernel
+# did not splat.  A test that passes on a control kernel cannot tell that
+# kernel from the series.  Prints one line per control and
+# "N passed, N failed"; exits non-zero if any control failed.
+#
+# Usage: check-controls.sh [NAME...]	(default: every control of the list)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+list=$TOP/controls/controls.list
+pass=0
+fail=0
+
+result()
+{
+	if [ "$1" = ok ]; then
+		pass=$((pass + 1))
+		printf 'PASS  control %s\n' "$2"
+	else
+		fail=$((fail + 1))
+		printf 'FAIL  control %s\n' "$2"
+	fi
+}
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] ||
+	mapfile -t names < <(grep -v '^#' "$list" | awk 'NF {print $1}')
+for name in "${names[@]}"; do
+	line=$(awk -v n="$name" '$1 == n' "$list")
+	[ -n "$line" ] || die "no control '$name' in $list"
+	read -r _ test want <<<"$line"
+	out=$WORK/results-control/$name/control
+	prog=${test%%:*}
+	o=$out/${prog//\//-}.out
+	# The KTAP line of the case, or the runner's line of the program.
+	if [ "$prog" != "$test" ]; then
+		ktap="^not ok [0-9]+ ${test#*:}\\b"
+	else
+		ktap="^not ok [0-9]+ selftests: kvm: $prog\\b"
+	fi
+	splat=$(cat "$out/dmesg.txt" "$out/console.log" 2>/dev/null |
+		grep -E "$SPLAT_RE" | head -1 || true)
+	got=$(grep -m1 -oE "$want" "$o" 2>/dev/null || true)
+
+	if [ ! -f "$out/done" ]; then
+		result fail "$name: the VM did not finish, see $out/console.log"
+	elif ! grep -qE "$ktap" "$o" 2>/dev/null; then
+		result fail "$name: $test did not fail (it cannot tell this kernel from the series), see $o"
+	elif [ -z "$got" ]; then
+		result fail "$name: $test failed, but not with /$want/, see $o"
+	elif [ -n "$splat" ]; then
+		result fail "$name: kernel splat: $splat"
+	else
+		result ok "$name: $test failed as it must: $got"
+	fi
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

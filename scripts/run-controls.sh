@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The negative controls of controls/controls.list, one after the other: for
+# each, the series with the control's patch applied on top in the worktree
+# linux-control, built as the test kernel (build-kernel.sh control), booted in
+# the 2-node VM with only the control's test (run-vm.sh control), results in
+# $WORK/results-control/NAME.  check-controls.sh judges them.  The worktree
+# goes back to the series when a control is done with it.
+#
+# Usage: run-controls.sh [NAME...]	(default: every control of the list)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+need_cmds git
+
+list=$TOP/controls/controls.list
+[ -n "$(git -C "$TREE" rev-parse -q --verify series 2>/dev/null)" ] ||
+	die "$TREE has no series branch (run: make apply)"
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] ||
+	mapfile -t names < <(grep -v '^#' "$list" | awk 'NF {print $1}')
+for name in "${names[@]}"; do
+	test=$(awk -v n="$name" '$1 == n {print $2}' "$list")
+	[ -n "$test" ] || die "no control '$name' in $list"
+	patch=$TOP/controls/$name.patch
+	[ -f "$patch" ] || die "$patch missing"
+
+	[ -d "$CONTROL_TREE" ] ||
+		git -C "$TREE" worktree add -q --detach "$CONTROL_TREE" series
+	git -C "$CONTROL_TREE" checkout -q --detach series
+	git -C "$CONTROL_TREE" reset -q --hard series
+	git -C "$CONTROL_TREE" apply "$patch" ||
+		die "$name.patch does not apply to the series: regenerate it"
+	log "control $name: the series + $name.patch, test $test"
+
+	"$TOP/scripts/build-kernel.sh" control
+	RESULTS=$WORK/results-control/$name "$TOP/scripts/run-vm.sh" control "$test"
+	git -C "$CONTROL_TREE" reset -q --hard series
+done
