@@ -45,7 +45,7 @@ for name in "${names[@]}"; do
 	fi
 	splat=$(cat "$out/dmesg.txt" "$out/console.log" 2>/dev/null |
 		grep -E "$SPLAT_RE" | head -1 || true)
-	got=$(grep -m1 -oE "$want" "$o" 2>/dev/null || true)
+	got=$(grep -m1 -E "$want" "$o" 2>/dev/null | sed 's/^[# ]*//' | cut -c1-100 || true)
 
 	if [ ! -f "$out/done" ]; then
 		result fail "$name: the VM did not finish, see $out/console.log"

@@ -257,6 +257,7 @@ static void test_migrate_pages(void)
 	unsigned long from[MAX_NODES / 64] = {}, to[MAX_NODES / 64] = {};
 	struct gmem_vm movable, unmovable;
 	int tries, n;
+	double t;
 	long ret;
 
 	/* All pages on node_a: the unmovable ones by their policy. */
@@ -274,12 +275,16 @@ static void test_migrate_pages(void)
 
 	from[node_a / 64] |= BIT_ULL(node_a % 64);
 	to[node_b / 64] |= BIT_ULL(node_b % 64);
+	t = now();
 	for (tries = 0; tries < MOVE_TRIES; tries++) {
 		ret = migrate_pages(0, MAX_NODES, from, to);
 		TEST_ASSERT(ret >= 0, "migrate_pages() failed, errno = %d", errno);
 		if (count_on_node(movable.g.pages, GMEM_PAGES, node_b) == GMEM_PAGES)
 			break;
 	}
+	/* (each call moves the whole process, the VMs' other memory too) */
+	ksft_print_msg("%d migrate_pages() calls in %.1f s, the last returned %ld\n",
+		       min(tries + 1, MOVE_TRIES), now() - t, ret);
 	TEST_ASSERT(tries < MOVE_TRIES, "%d movable pages not moved to node %d",
 		    GMEM_PAGES - count_on_node(movable.g.pages, GMEM_PAGES, node_b),
 		    node_b);
