@@ -66,3 +66,11 @@ tree_for()
 # KASAN reports start with WARNING: or BUG:; a taint that turns lock
 # debugging off would hide the rest, so it counts too.)
 SPLAT_RE='WARNING:|BUG:|Oops|Call Trace:|kernel BUG|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|rcu: .*stall|DEBUG_LOCKS_WARN_ON|Disabling lock debugging'
+
+# stamp NAME: the series commit and the checksum of controls/NAME.patch,
+# which a control's results must have been made with.
+stamp()
+{
+	echo "series $(git -C "$TREE" rev-parse series)"
+	echo "patch $(sha256sum <"$TOP/controls/$1.patch" | cut -d' ' -f1)"
+}

@@ -107,12 +107,18 @@ if selected guest_memfd_migrate_test@one-node; then
 	fi
 fi
 
-# A system test asked for as PROG:CASES runs only those cases (-c CASES).
+# A system test asked for as PROG:CASES (and not as PROG) runs only those
+# cases (-c CASES).
 while read -r t timeout args; do
-	cases=$(printf '%s\n' "${tests[@]}" | grep -v @ | sed -n "s/^$t://p" |
-		paste -sd,)
 	[ "$pdir" != none ] || continue
-	selected "$t" || [ -n "$cases" ] || continue
+	cases=
+	if ! selected "$t"; then
+		for x in "${tests[@]}"; do
+			[[ "$x" == "$t:"* && "$x" != *@* ]] && cases+=${x#"$t:"},
+		done
+		[ -n "$cases" ] || continue
+		cases=${cases%,}
+	fi
 	# shellcheck disable=SC2086 # the list's arguments, split on purpose
 	run_test "$t" "$pdir" "$timeout" "./$t" $args ${cases:+-c "$cases"}
 done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/system-tests.list")

@@ -17,6 +17,8 @@ list=$TOP/controls/controls.list
 [ -n "$(git -C "$TREE" rev-parse -q --verify series 2>/dev/null)" ] ||
 	die "$TREE has no series branch (run: make apply)"
 
+trap '[ ! -d "$CONTROL_TREE" ] || git -C "$CONTROL_TREE" reset -q --hard' EXIT
+
 names=("$@")
 [ ${#names[@]} -gt 0 ] ||
 	mapfile -t names < <(grep -v '^#' "$list" | awk 'NF {print $1}')
@@ -26,15 +28,21 @@ for name in "${names[@]}"; do
 	patch=$TOP/controls/$name.patch
 	[ -f "$patch" ] || die "$patch missing"
 
+	# No result of an earlier run may stand for this one.
+	out=$WORK/results-control/$name
+	rm -rf "$out"
 	[ -d "$CONTROL_TREE" ] ||
 		git -C "$TREE" worktree add -q --detach "$CONTROL_TREE" series
-	git -C "$CONTROL_TREE" checkout -q --detach series
+	# (-f: a run that died may have left a control patch applied)
+	git -C "$CONTROL_TREE" checkout -q -f --detach series
 	git -C "$CONTROL_TREE" reset -q --hard series
 	git -C "$CONTROL_TREE" apply "$patch" ||
 		die "$name.patch does not apply to the series: regenerate it"
 	log "control $name: the series + $name.patch, test $test"
 
 	"$TOP/scripts/build-kernel.sh" control
-	RESULTS=$WORK/results-control/$name "$TOP/scripts/run-vm.sh" control "$test"
+	RESULTS=$out "$TOP/scripts/run-vm.sh" control "$test"
+	# What ran: check-controls.sh refuses results of another series or patch.
+	stamp "$name" >"$out/stamp"
 	git -C "$CONTROL_TREE" reset -q --hard series
 done

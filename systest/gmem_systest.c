@@ -9,9 +9,9 @@
  * host wrote, and the host checks what the guest wrote.  A guest mapping
  * left pointing at the old page would read stale data, or write where the
  * host can no longer see it.  Compaction, offlining and CMA also move pages
- * that only the guest wrote, which no host page table maps.  Without the flag the pages must stay where they
- * are, with their contents intact; and automatic NUMA balancing and DAMON
- * must leave movable guest_memfd alone.
+ * that only the guest wrote, which no host page table maps.  Without the
+ * flag the pages must stay where they are, with their contents intact; and
+ * automatic NUMA balancing and DAMON must leave movable guest_memfd alone.
  *
  * These tests change the whole system (sysctls, memory blocks, soft-offlined
  * pages, CMA, DAMON), so they run in a throwaway VM, as root.  Each case runs
@@ -577,15 +577,19 @@ static u64 compact_with(u64 flags, const char *unevictable_allowed,
 
 static void test_compaction(void)
 {
-	u64 movable = 0, guest_only = 0, unmovable, disallowed;
+	u64 movable = 0, guest_only = 0, m, g, unmovable, disallowed;
 	int round;
 
 	if (access("/proc/sys/vm/compact_memory", W_OK))
 		case_skip("no /proc/sys/vm/compact_memory (CONFIG_COMPACTION)");
 
+	/* Until each kind has moved in some round. */
 	write_restored(COMPACT_UNEVICTABLE, "1");
-	for (round = 0; round < COMPACT_ROUNDS && (!movable || !guest_only); round++)
-		movable = compact_with(MOVABLE, "1", &guest_only);
+	for (round = 0; round < COMPACT_ROUNDS && (!movable || !guest_only); round++) {
+		m = compact_with(MOVABLE, "1", &g);
+		movable = max(movable, m);
+		guest_only = max(guest_only, g);
+	}
 	unmovable = compact_with(UNMOVABLE, "1", NULL);
 	disallowed = compact_with(MOVABLE, "0", NULL);
 	restore_all();
@@ -602,7 +606,7 @@ static void test_compaction(void)
 
 	ksft_print_msg("compaction moved 0 unmovable pages, and 0 movable ones\n");
 	ksft_print_msg("with vm.compact_unevictable_allowed=0\n");
-	case_pass("moved %lu of %d movable pages, %lu of %d only the guest wrote (round %d)",
+	case_pass("moved up to %lu of %d movable pages, %lu of %d only the guest wrote (%d rounds)",
 		  movable, COMPACT_PAGES, guest_only, COMPACT_PAGES, round);
 }
 
@@ -862,24 +866,29 @@ static long traced_busy_pfn(const char *trace)
  * moving pages out, as far as known, and fail.
  */
 static void __noreturn cma_alloc_failed(const struct cma_area *a,
-					struct gmem *g, u64 chunk, u64 total,
-					int err, const char *trace)
+					struct gmem *g, struct gmem *go,
+					u64 chunk, u64 total, int err,
+					const char *trace)
 {
-	u64 *pfns = xcalloc(g->nr_pages, sizeof(u64)), i, lowest = -1ull;
+	u64 nr = g->nr_pages + go->nr_pages, i, lowest = -1ull;
+	u64 *pfns = xcalloc(nr, sizeof(u64));
 	long busy = traced_busy_pfn(trace);
 	char what[512] = "not traced (no tracefs)";
 	size_t n;
 
+	/* The host-written pages, then those only the guest wrote. */
 	get_pfns(g->pages, pfns, g->nr_pages);
-	for (i = 0; i < g->nr_pages; i++)
+	probe_pfns(go, pfns + g->nr_pages, go->nr_pages);
+	for (i = 0; i < nr; i++)
 		if (count_in_area(&pfns[i], 1, a) && pfns[i] < lowest)
 			lowest = pfns[i];
 	if (busy >= 0) {
-		for (i = 0; i < g->nr_pages && pfns[i] != busy; i++)
+		for (i = 0; i < nr && pfns[i] != busy; i++)
 			;
 		n = snprintf(what, sizeof(what), "PFN 0x%lx, %s, ", busy,
 			     i < g->nr_pages ? "a movable guest_memfd page" :
-					       "not guest_memfd");
+			     i < nr ? "a movable guest_memfd page only the guest wrote" :
+				      "not guest_memfd");
 		describe_pfn(busy, what + n, sizeof(what) - n);
 	}
 	TEST_FAIL("Allocating %lu pages of CMA area %s (PFNs 0x%lx-0x%lx, %lu allocated so far) failed %d times, errno %d (%s).\n"
@@ -888,16 +897,18 @@ static void __noreturn cma_alloc_failed(const struct cma_area *a,
 		  "  (cma_alloc() reports the failure in dmesg).",
 		  chunk, a->name, a->base, a->base + a->count - 1, total,
 		  CMA_TRIES, err, strerror(err), what,
-		  count_in_area(pfns, g->nr_pages, a), g->nr_pages, lowest);
+		  count_in_area(pfns, nr, a), nr, lowest);
 }
 
 /*
  * Allocate all free memory of CMA area @a through debugfs, chunk by chunk,
  * each freed again by restore_all().  The allocation migrates every movable
- * page out of the area; a failure tells what was in the way.  Returns the
- * pages allocated.
+ * page out of the area; a failure tells what was in the way, and whether
+ * it is a page of @g (host-written) or of @go (only the guest wrote).
+ * Returns the pages allocated.
  */
-static u64 cma_alloc_all(const struct cma_area *a, struct gmem *g)
+static u64 cma_alloc_all(const struct cma_area *a, struct gmem *g,
+			 struct gmem *go)
 {
 	char alloc[512], free_path[512], val[32], trace[256];
 	int tries, chunks, err = 0;
@@ -918,7 +929,7 @@ static u64 cma_alloc_all(const struct cma_area *a, struct gmem *g)
 			usleep(200000);
 		}
 		if (err)
-			cma_alloc_failed(a, g, chunk, total, err, trace);
+			cma_alloc_failed(a, g, go, chunk, total, err, trace);
 		restore_later(free_path, val);
 		total += chunk;
 	}
@@ -1063,11 +1074,12 @@ static void test_cma(void)
 
 	/* (b) Allocating the area moves the movable pages out. */
 	t = now();
-	allocated = cma_alloc_all(a, &mv.g);
+	allocated = cma_alloc_all(a, &mv.g, &go.g);
 	alloc_secs = now() - t;
 	get_pfns(mv.g.pages, pfns, nr);
 	in_after = count_in_area(pfns, nr, a);
 	get_pfns(um.g.pages, unmov_after, nr);
+	/* (the whole area is allocated: a sanity check, as in_after) */
 	probe_pfns(&go.g, go_pfns, nr);
 	in_go_after = count_in_area(go_pfns, nr, a);
 	ksft_print_msg("CMA allocation of %lu pages in %.2f s; %lu movable pages left in the area, %d on node %d; %lu guest-only ones\n",
@@ -1226,6 +1238,11 @@ static void test_offline_movable(void)
 	get_pfns(v.g.pages, after, GMEM_PAGES);
 	assert_out_of_block("host-written guest_memfd", after, GMEM_PAGES, block,
 			    block_pages);
+	/*
+	 * Offlining succeeded, so no page can be left in the block: these two
+	 * are sanity checks; whether the pages moved correctly is what the
+	 * checks of their contents below tell.
+	 */
 	probe_pfns(&go.g, go_after, GMEM_PAGES);
 	assert_out_of_block("guest-only guest_memfd", go_after, GMEM_PAGES, block,
 			    block_pages);
