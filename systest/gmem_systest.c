@@ -606,8 +606,9 @@ static void test_compaction(void)
 
 	ksft_print_msg("compaction moved 0 unmovable pages, and 0 movable ones\n");
 	ksft_print_msg("with vm.compact_unevictable_allowed=0\n");
-	case_pass("moved up to %lu of %d movable pages, %lu of %d only the guest wrote (%d rounds)",
-		  movable, COMPACT_PAGES, guest_only, COMPACT_PAGES, round);
+	case_pass("moved up to %lu of %d movable pages, %lu of %d only the guest wrote (%d of %d rounds)",
+		  movable, COMPACT_PAGES, guest_only, COMPACT_PAGES, round,
+		  COMPACT_ROUNDS);
 }
 
 /* ---- CMA ---- */
