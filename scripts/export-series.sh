@@ -198,7 +198,7 @@ finish()
 head=$(rebuild "$NOT_SET_NAME" "$NOT_SET_EMAIL" "$NOT_SET_NAME")
 mkdir -p "$tmp/unsigned"
 GIT_COMMITTER_NAME=$NOT_SET_NAME GIT_COMMITTER_EMAIL=$NOT_SET_EMAIL \
-	git format-patch -q -o "$tmp/unsigned" -v2 --thread --cover-letter \
+	git format-patch -q -o "$tmp/unsigned" --rfc -v2 --thread --cover-letter \
 	--base=base base.."$head"
 finish "$tmp/unsigned"
 mkdir -p "$TOP/patches"
@@ -222,7 +222,7 @@ out=$WORK/outgoing
 head=$(rebuild "$name" "$email" "$email")
 mkdir -p "$tmp/signed"
 GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email \
-	git format-patch -q -o "$tmp/signed" -v2 --thread --cover-letter \
+	git format-patch -q -o "$tmp/signed" --rfc -v2 --thread --cover-letter \
 	--signoff --from="$name <$email>" --base=base base.."$head"
 finish "$tmp/signed"
 rm -rf "$out"
