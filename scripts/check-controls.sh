@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Judge the runs of run-controls.sh: a control passes when its VM finished,
+# Judge the runs of run-controls.sh: a control passes when its results carry
+# the stamp of the current series and patch (common.sh), its VM finished,
 # its test (its case, for PROG:CASE) failed, the output has a line matching
 # the control's expected failure (controls/controls.list), and the kernel
 # did not splat.  A test that passes on a control kernel cannot tell that
@@ -12,7 +13,6 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-list=$TOP/controls/controls.list
 pass=0
 fail=0
 
@@ -27,14 +27,11 @@ result()
 	fi
 }
 
-names=("$@")
-[ ${#names[@]} -gt 0 ] ||
-	mapfile -t names < <(grep -v '^#' "$list" | awk 'NF {print $1}')
+mapfile -t names < <(control_names "$@")
 for name in "${names[@]}"; do
-	line=$(awk -v n="$name" '$1 == n' "$list")
-	[ -n "$line" ] || die "no control '$name' in $list"
+	line=$(control_line "$name")
 	read -r _ test want <<<"$line"
-	[ -n "$want" ] || die "control '$name' in $list names no expected failure"
+	[ -n "$want" ] || die "control '$name' in $CONTROLS_LIST names no expected failure"
 	out=$WORK/results-control/$name/control
 	# PROG:CASE is judged by the case's KTAP line, in PROG's output; any
 	# other test (TEST@MODE too) by its exit status.

@@ -67,6 +67,29 @@ tree_for()
 # debugging off would hide the rest, so it counts too.)
 SPLAT_RE='WARNING:|BUG:|Oops|Call Trace:|kernel BUG|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|rcu: .*stall|DEBUG_LOCKS_WARN_ON|Disabling lock debugging'
 
+# The negative controls of make controls: "NAME TEST EXPECTED-FAILURE" lines.
+CONTROLS_LIST=$TOP/controls/controls.list
+
+# control_names [NAME...]: the names given, or every control of the list.
+control_names()
+{
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$@"
+	else
+		grep -v '^#' "$CONTROLS_LIST" | awk 'NF {print $1}'
+	fi
+}
+
+# control_line NAME: the list's line for control NAME, or die.
+control_line()
+{
+	local line
+
+	line=$(awk -v n="$1" '$1 == n' "$CONTROLS_LIST")
+	[ -n "$line" ] || die "no control '$1' in $CONTROLS_LIST"
+	echo "$line"
+}
+
 # stamp NAME: the series commit and the checksum of controls/NAME.patch,
 # which a control's results must have been made with.
 stamp()

@@ -13,18 +13,15 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 need_cmds git
 
-list=$TOP/controls/controls.list
 [ -n "$(git -C "$TREE" rev-parse -q --verify series 2>/dev/null)" ] ||
 	die "$TREE has no series branch (run: make apply)"
 
 trap '[ ! -d "$CONTROL_TREE" ] || git -C "$CONTROL_TREE" reset -q --hard' EXIT
 
-names=("$@")
-[ ${#names[@]} -gt 0 ] ||
-	mapfile -t names < <(grep -v '^#' "$list" | awk 'NF {print $1}')
+mapfile -t names < <(control_names "$@")
 for name in "${names[@]}"; do
-	test=$(awk -v n="$name" '$1 == n {print $2}' "$list")
-	[ -n "$test" ] || die "no control '$name' in $list"
+	line=$(control_line "$name")
+	read -r _ test _ <<<"$line"
 	patch=$TOP/controls/$name.patch
 	[ -f "$patch" ] || die "$patch missing"
 
