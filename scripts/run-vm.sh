@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot the test kernel of KIND ("patched", "base" or "control") with
-# virtme-ng under QEMU TCG (-cpu max: AMD SVM with nested paging, so KVM works inside), two
-# sockets in two NUMA nodes, and run scripts/guest-run.sh in it (the KVM
+# virtme-ng under QEMU TCG (-cpu max: AMD SVM with nested paging, so KVM
+# works inside), two sockets in two NUMA nodes, and run scripts/guest-run.sh in it (the KVM
 # selftests and system tests), or for KIND "bench" scripts/guest-bench.sh
 # (the benchmark).  KIND "onenode" boots the patched kernel on one node and
 # runs only the series' test, which must skip there.  Results go to
