@@ -394,13 +394,6 @@ static int compact_until_done(int node)
 	return pass;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Nearest-rank percentile @pct of @v[0..@n), which gets sorted. */
 static double percentile(double *v, int n, int pct)
 {
@@ -408,16 +401,6 @@ static double percentile(double *v, int n, int pct)
 
 	qsort(v, n, sizeof(*v), cmp_double);
 	return v[rank ? rank - 1 : 0];
-}
-
-/*
- * Median of @v[0..@n), which gets sorted: for an even @n, the mean of the
- * middle two.
- */
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---- demo ---- */

@@ -303,6 +303,21 @@ void drain_lru_caches(void)
 		    "move_pages() of no page failed, errno = %d", errno);
 }
 
+/* ---- statistics ---- */
+
+int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* ---- PFNs and /proc ---- */
 
 u64 page_pfn(void *addr)

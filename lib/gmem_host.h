@@ -168,6 +168,16 @@ int move_all(void **pages, u64 nr, int node);
 /* Drain every CPU's LRU caches (a move_pages() call does it). */
 void drain_lru_caches(void);
 
+/* ---- statistics ---- */
+
+/* qsort() comparison of doubles. */
+int cmp_double(const void *a, const void *b);
+/*
+ * Median of @v[0..@n), which gets sorted: for an even @n, the mean of the
+ * middle two.
+ */
+double median(double *v, int n);
+
 /* ---- PFNs and /proc ---- */
 
 /* The PFN behind a mapped address (read, so faulted in), from pagemap. */

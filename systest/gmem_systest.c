@@ -23,12 +23,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <linux/kernel-page-flags.h>
 
@@ -963,6 +966,29 @@ static void shrink_pcp_lists(u64 pfn)
 }
 
 /*
+ * The largest CMA area of one range, all of it on node_a or node_b, from
+ * @areas (room for @max); skip the case if there is none.
+ */
+static struct cma_area *pick_cma_area(struct cma_area *areas, int max)
+{
+	struct cma_area *a = NULL;
+	int i, n;
+
+	n = list_cma(areas, max);
+	if (n < 0)
+		case_skip("no %s (CONFIG_CMA_DEBUGFS, debugfs mounted?)", CMA_DIR);
+	for (i = 0; i < n; i++)
+		if (!areas[i].multi && (areas[i].node == node_a || areas[i].node == node_b) &&
+		    pfn_node(areas[i].base + areas[i].count - 1) == areas[i].node &&
+		    (!a || areas[i].count > a->count))
+			a = &areas[i];
+	if (!a)
+		case_skip("no single-range CMA area on node %d or %d (boot with cma=)",
+			  node_a, node_b);
+	return a;
+}
+
+/*
  * A CMA area takes movable allocations while it is free, and must be
  * emptied when its owner allocates it: movable guest_memfd pages moved to
  * the area's node land in it (the page allocator serves movable
@@ -978,21 +1004,11 @@ static void test_cma(void)
 	u64 *pfns, *unmov_before, *unmov_after, *go_pfns, in_go, in_go_after;
 	struct gmem_vm mv, um, go;
 	struct zone_info z0, z1;
-	struct cma_area areas[16], *a = NULL;
-	int cma_node, other, n, i;
+	struct cma_area areas[16], *a;
+	int cma_node, other, n;
 	double t, alloc_secs;
 
-	n = list_cma(areas, ARRAY_SIZE(areas));
-	if (n < 0)
-		case_skip("no %s (CONFIG_CMA_DEBUGFS, debugfs mounted?)", CMA_DIR);
-	for (i = 0; i < n; i++)
-		if (!areas[i].multi && (areas[i].node == node_a || areas[i].node == node_b) &&
-		    pfn_node(areas[i].base + areas[i].count - 1) == areas[i].node &&
-		    (!a || areas[i].count > a->count))
-			a = &areas[i];
-	if (!a)
-		case_skip("no single-range CMA area on node %d or %d (boot with cma=)",
-			  node_a, node_b);
+	a = pick_cma_area(areas, ARRAY_SIZE(areas));
 	cma_node = a->node;
 	other = cma_node == node_a ? node_b : node_a;
 	/* Page cache left by earlier tests may sit in CMA: free it. */
@@ -1543,6 +1559,565 @@ static void test_damon(void)
 	case_pass("0 of %d guest_memfd pages moved", GMEM_PAGES);
 }
 
+/* ---- a page the guest keeps using ---- */
+
+#define HOT_VCPUS	2
+/* The most pages the vCPUs keep using; they are among HOT_POOL pages. */
+#define HOT_MAX		64
+#define HOT_POOL	1024
+/*
+ * Runs of each mover on each number of pages: movable guest_memfd's, and
+ * its controls' (anonymous memory and memfd in an ordinary memslot; memfd
+ * again with the host's faults).
+ */
+#define HOT_RUNS	3
+#define HOT_CONTROL_RUNS	2
+#define HOT_HOST_CONTROL_RUNS	1
+/* Tries of a VM whose pages must land in the CMA area or the block. */
+#define HOT_PLACE_TRIES	3
+/* How long a mover may take to move the pages in use. */
+#define HOT_BOUND	20
+
+enum hot_backend { HOT_GMEM, HOT_MEMFD_KVM, HOT_ANON_KVM, NR_HOT_BACKENDS };
+enum hot_mover { HOT_MOVE_PAGES, HOT_CMA, HOT_OFFLINE, NR_HOT_MOVERS };
+
+static const char * const hot_backend_name[NR_HOT_BACKENDS] = {
+	[HOT_GMEM] = "gmem-movable",
+	[HOT_MEMFD_KVM] = "memfd-kvm",
+	[HOT_ANON_KVM] = "anon-kvm",
+};
+
+static const char * const hot_mover_name[NR_HOT_MOVERS] = {
+	[HOT_MOVE_PAGES] = "move_pages",
+	[HOT_CMA] = "cma",
+	[HOT_OFFLINE] = "offline",
+};
+
+/* The pages the vCPUs use (indices into the pool), and their progress. */
+static u64 hot_idx[HOT_MAX], hot_nr, hot_stop, hot_passes[HOT_VCPUS];
+
+/*
+ * vCPU @id checks and rewrites word @id of each hot page, as fast as it
+ * can, until told to stop: each pass, the word must hold what this vCPU
+ * wrote in the pass before (the host wrote pass 0).  It never leaves the
+ * guest but to fault, so a page that moves faults back in at once.
+ */
+static void hot_guest_code(u64 id, u64 psize)
+{
+	u64 *mem = (u64 *)GMEM_GPA, words = psize / sizeof(u64);
+	u64 pass, i, p, val;
+
+	for (pass = 0; !READ_ONCE(hot_stop); pass++) {
+		for (i = 0; i < hot_nr; i++) {
+			p = hot_idx[i];
+			val = READ_ONCE(mem[p * words + id]);
+			__GUEST_ASSERT(val == pattern(pass, p, id),
+				       "vCPU %lu, page %lu: wanted 0x%lx, got 0x%lx",
+				       id, p, pattern(pass, p, id), val);
+			WRITE_ONCE(mem[p * words + id], pattern(pass + 1, p, id));
+		}
+		WRITE_ONCE(hot_passes[id], pass + 1);
+	}
+	GUEST_DONE();
+}
+
+/* A VM with two vCPUs and HOT_POOL pages of one backend at GMEM_GPA. */
+struct hot_vm {
+	struct kvm_vcpu *vcpus[HOT_VCPUS];
+	pthread_t threads[HOT_VCPUS];
+	enum hot_backend type;
+	struct gmem g;	/* also the memfd or anonymous memory: mem, pages */
+	void *hot[HOT_MAX];
+	u64 *passes;	/* the guest's hot_passes */
+	/* A host thread faulting the hot pages in through a second mapping. */
+	pthread_t host_thread;
+	u64 *alias;
+	atomic_bool host_stop;
+	long host_faults;
+};
+
+static void hot_vm_create(struct hot_vm *h, enum hot_backend type, int node)
+{
+	size_t size = HOT_POOL * page_size;
+	struct kvm_vm *vm;
+	int i, fd;
+
+	memset(h, 0, sizeof(*h));
+	h->type = type;
+	/* Memslot 0 gets room for the page tables that map the pool. */
+	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, HOT_VCPUS, HOT_POOL,
+				    hot_guest_code, h->vcpus);
+	if (type == HOT_GMEM) {
+		gmem_create(&h->g, vm, MOVABLE, HOT_POOL);
+	} else {
+		/* Guest RAM as VMMs back it today, in an ordinary memslot. */
+		fd = -1;
+		if (type == HOT_MEMFD_KVM) {
+			fd = memfd_create("gmem_systest", 0);
+			TEST_ASSERT(fd >= 0, "memfd_create() failed, errno = %d", errno);
+			TEST_ASSERT(!ftruncate(fd, size), "ftruncate() failed");
+		}
+		h->g.vm = vm;
+		h->g.fd = fd;
+		h->g.nr_pages = HOT_POOL;
+		h->g.mem = kvm_mmap(size, PROT_READ | PROT_WRITE,
+				    fd < 0 ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED,
+				    fd);
+		/* Order 0, as guest_memfd's folios. */
+		TEST_ASSERT(!madvise(h->g.mem, size, MADV_NOHUGEPAGE),
+			    "MADV_NOHUGEPAGE failed, errno = %d", errno);
+		h->g.pages = page_array(h->g.mem, HOT_POOL);
+		vm_set_user_memory_region(vm, GMEM_SLOT, 0, GMEM_GPA, size,
+					  h->g.mem);
+		virt_map(vm, GMEM_GPA, GMEM_GPA, HOT_POOL);
+	}
+	/*
+	 * offline_block() forks: a child sharing anonymous pages would make
+	 * the guest's next writes copy them out of the block instead.
+	 */
+	TEST_ASSERT(!madvise(h->g.mem, size, MADV_DONTFORK),
+		    "MADV_DONTFORK failed, errno = %d", errno);
+	bind_to_node(h->g.mem, size, node);
+	fill_pages(h->g.mem, HOT_POOL, 0);
+	for (i = 0; i < HOT_VCPUS; i++)
+		vcpu_args_set(h->vcpus[i], 2, i, page_size);
+	h->passes = addr_gva2hva(vm, (gva_t)hot_passes);
+}
+
+static void hot_vm_destroy(struct hot_vm *h)
+{
+	if (h->alias)
+		kvm_munmap(h->alias, HOT_POOL * page_size);
+	kvm_munmap(h->g.mem, HOT_POOL * page_size);
+	free(h->g.pages);
+	if (h->g.fd >= 0)
+		close(h->g.fd);
+	kvm_vm_free(h->g.vm);
+}
+
+static void *hot_vcpu_fn(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_DONE:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
+	}
+	return NULL;
+}
+
+/*
+ * The host's own accesses to a page of the file, when its mapping does not
+ * map the page: the fault looks the folio up in the page cache and locks
+ * it, as arm64's vCPU faults on guest_memfd do before they check for an
+ * invalidation.  A second mapping, so that the first keeps the pages that
+ * move_pages() must find.
+ */
+static void *hot_host_fn(void *arg)
+{
+	struct hot_vm *h = arg;
+	u64 words = page_size / sizeof(u64), i;
+	u64 *p;
+
+	while (!atomic_load(&h->host_stop))
+		for (i = 0; i < hot_nr; i++) {
+			p = h->alias + hot_idx[i] * words;
+			TEST_ASSERT(!madvise(p, page_size, MADV_DONTNEED),
+				    "MADV_DONTNEED failed, errno = %d", errno);
+			READ_ONCE(*p);
+			h->host_faults++;
+		}
+	return NULL;
+}
+
+/* The passes each vCPU has made so far, into @passes. */
+static void hot_read_passes(struct hot_vm *h, u64 *passes)
+{
+	int i;
+
+	for (i = 0; i < HOT_VCPUS; i++)
+		passes[i] = READ_ONCE(h->passes[i]);
+}
+
+/* The fewest passes a vCPU made since @before. */
+static u64 hot_min_passes(struct hot_vm *h, const u64 *before)
+{
+	u64 now_passes[HOT_VCPUS], p = -1ull;
+	int i;
+
+	hot_read_passes(h, now_passes);
+	for (i = 0; i < HOT_VCPUS; i++)
+		p = min(p, now_passes[i] - before[i]);
+	return p;
+}
+
+/* Wait until each vCPU has made @n passes since @before. */
+static void hot_wait_passes(struct hot_vm *h, const u64 *before, u64 n)
+{
+	double end = now() + 60;
+
+	while (hot_min_passes(h, before) < n) {
+		TEST_ASSERT(now() < end, "A vCPU made no %lu passes in 60 s", n);
+		usleep(1000);
+	}
+}
+
+/*
+ * Let the vCPUs use @idx[0..@nr) of the pool, and wait until each has made
+ * two passes over them: the guest maps them all.  With @host, a host thread
+ * keeps faulting them in too.
+ */
+static void hot_start(struct hot_vm *h, const u64 *idx, int nr, bool host)
+{
+	u64 zero[HOT_VCPUS] = {};
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		hot_idx[i] = idx[i];
+		h->hot[i] = h->g.pages[idx[i]];
+	}
+	hot_nr = nr;
+	hot_stop = 0;
+	sync_global_to_guest(h->g.vm, hot_idx);
+	sync_global_to_guest(h->g.vm, hot_nr);
+	sync_global_to_guest(h->g.vm, hot_stop);
+	for (i = 0; i < HOT_VCPUS; i++)
+		TEST_ASSERT(!pthread_create(&h->threads[i], NULL, hot_vcpu_fn,
+					    h->vcpus[i]),
+			    "pthread_create() failed");
+	hot_wait_passes(h, zero, 2);
+	if (!host)
+		return;
+	h->alias = kvm_mmap(HOT_POOL * page_size, PROT_READ, MAP_SHARED, h->g.fd);
+	TEST_ASSERT(!madvise(h->alias, HOT_POOL * page_size, MADV_DONTFORK),
+		    "MADV_DONTFORK failed, errno = %d", errno);
+	atomic_store(&h->host_stop, false);
+	TEST_ASSERT(!pthread_create(&h->host_thread, NULL, hot_host_fn, h),
+		    "pthread_create() failed");
+}
+
+/*
+ * Stop the vCPUs; then every word of the pool must hold what the host
+ * wrote, but word i of each hot page, what vCPU i wrote last.
+ */
+static void hot_stop_and_check(struct hot_vm *h)
+{
+	u64 words = page_size / sizeof(u64), i, w, want, got;
+	bool hot[HOT_POOL] = {};
+	int n;
+
+	if (h->alias) {
+		atomic_store(&h->host_stop, true);
+		pthread_join(h->host_thread, NULL);
+	}
+	write_guest_global(h->g.vm, hot_stop, 1);
+	for (n = 0; n < HOT_VCPUS; n++)
+		pthread_join(h->threads[n], NULL);
+	for (n = 0; n < hot_nr; n++)
+		hot[hot_idx[n]] = true;
+	for (i = 0; i < HOT_POOL; i++)
+		for (w = 0; w < words; w++) {
+			want = hot[i] && w < HOT_VCPUS ?
+			       pattern(h->passes[w], i, w) : pattern(0, i, w);
+			got = h->g.mem[i * words + w];
+			TEST_ASSERT(got == want,
+				    "%s page %lu, word %lu: wanted 0x%lx, got 0x%lx",
+				    hot_backend_name[h->type], i, w, want, got);
+		}
+}
+
+/* Up to @max pool pages of @h whose PFN is in [@lo, @hi), into @idx. */
+static int hot_pick(struct hot_vm *h, u64 lo, u64 hi, u64 *idx, int max)
+{
+	u64 pfns[HOT_POOL], i;
+	int n = 0;
+
+	get_pfns(h->g.pages, pfns, HOT_POOL);
+	for (i = 0; i < HOT_POOL && n < max; i++)
+		if (pfns[i] >= lo && pfns[i] < hi)
+			idx[n++] = i;
+	return n;
+}
+
+/* Whether any of the hot pages of @h is at a PFN in [@lo, @hi). */
+static bool hot_in(struct hot_vm *h, int nr, u64 lo, u64 hi)
+{
+	u64 pfns[HOT_MAX];
+	int i;
+
+	get_pfns(h->hot, pfns, nr);
+	for (i = 0; i < nr; i++)
+		if (pfns[i] >= lo && pfns[i] < hi)
+			return true;
+	return false;
+}
+
+/*
+ * Allocate the whole of CMA area @a through debugfs, retrying a failed
+ * allocation until @bound seconds have passed, and free it again.  Returns
+ * 0 or the last error; @tries gets the allocations that failed.
+ */
+static int hot_cma_alloc(const struct cma_area *a, double bound, long *tries)
+{
+	char alloc[512], free_path[512], val[32];
+	double end = now() + bound;
+	u64 chunk, total = 0;
+	int err = 0;
+
+	snprintf(alloc, sizeof(alloc), "%s/%s/alloc", CMA_DIR, a->name);
+	snprintf(free_path, sizeof(free_path), "%s/%s/free", CMA_DIR, a->name);
+	while ((chunk = cma_read(a->name, "maxchunk"))) {
+		snprintf(val, sizeof(val), "%lu", chunk);
+		err = try_write_file(alloc, val);
+		if (!err)
+			total += chunk;
+		else if (++*tries, now() > end)
+			break;
+	}
+	if (total) {
+		snprintf(val, sizeof(val), "%lu", total);
+		write_file(free_path, val);
+	}
+	return err;
+}
+
+struct hot_result {
+	int ok, runs, nr;
+	long tries, fails;
+	double secs[HOT_RUNS];
+	u64 passes;
+};
+
+/*
+ * One run: a VM whose two vCPUs keep using @nr pages of backend @type (and
+ * with @host, a host thread faulting them in) while @mover moves them:
+ * move_pages() from node_a to node_b, the allocation of CMA area @a, or
+ * offlining memory block @block.  Records in @res whether the pages moved
+ * within HOT_BOUND seconds, how long it took, the tries, the failed page
+ * migrations (pgmigrate_fail) and the guest's passes meanwhile.
+ */
+static void hot_run(enum hot_backend type, enum hot_mover mover, int nr,
+		    bool host, const struct cma_area *a, u64 block,
+		    struct hot_result *res)
+{
+	u64 block_pages = memory_block_size() / page_size, idx[HOT_MAX];
+	u64 lo = 0, hi = -1ull, before[HOT_VCPUS], passes;
+	int targets[HOT_MAX], status[HOT_MAX], node = node_a, i, got, place;
+	long fails, tries = 0, ret;
+	struct hot_vm h;
+	bool ok;
+	double t;
+
+	if (mover == HOT_CMA) {
+		node = a->node;
+		lo = a->base;
+		hi = a->base + a->count;
+	} else if (mover == HOT_OFFLINE) {
+		node = node_b;
+		lo = block * block_pages;
+		hi = lo + block_pages;
+	}
+	/* Where pages land is up to the page allocator: try again. */
+	for (place = 1; ; place++) {
+		hot_vm_create(&h, type, node);
+		got = hot_pick(&h, lo, hi, idx, nr);
+		if (got == nr)
+			break;
+		hot_vm_destroy(&h);
+		TEST_ASSERT(place < HOT_PLACE_TRIES,
+			    "%s: only %d of %d pages on node %d at PFNs 0x%lx-0x%lx for %s, %d times",
+			    hot_backend_name[type], got, nr, node, lo, hi - 1,
+			    hot_mover_name[mover], HOT_PLACE_TRIES);
+	}
+	hot_start(&h, idx, nr, host);
+	for (i = 0; i < nr; i++)
+		targets[i] = node_b;
+	if (mover == HOT_MOVE_PAGES)
+		TEST_ASSERT_EQ(count_on_node(h.hot, nr, node_a), nr);
+
+	fails = read_vmstat("pgmigrate_fail");
+	hot_read_passes(&h, before);
+	t = now();
+	switch (mover) {
+	case HOT_MOVE_PAGES:
+		/*
+		 * MPOL_MF_MOVE_ALL: the host thread's mapping makes the pages
+		 * shared, which MPOL_MF_MOVE skips.
+		 */
+		for (;;) {
+			ret = move_pages(0, nr, h.hot, targets, status,
+					 MPOL_MF_MOVE_ALL);
+			TEST_ASSERT(ret >= 0, "move_pages() failed, errno = %d",
+				    errno);
+			ok = count_on_node(h.hot, nr, node_b) == nr;
+			if (ok || now() - t > HOT_BOUND)
+				break;
+			tries++;
+		}
+		break;
+	case HOT_CMA:
+		ok = !hot_cma_alloc(a, HOT_BOUND, &tries);
+		break;
+	case HOT_OFFLINE:
+		ok = !offline_block(block, HOT_BOUND);
+		break;
+	default:
+		TEST_FAIL("Unknown mover %d", mover);
+	}
+	t = now() - t;
+	passes = hot_min_passes(&h, before);
+	fails = read_vmstat("pgmigrate_fail") - fails;
+	/* A move that only completed after the bound is no success. */
+	ok = ok && t <= HOT_BOUND;
+	if (ok && mover != HOT_MOVE_PAGES)
+		TEST_ASSERT(!hot_in(&h, nr, lo, hi),
+			    "%s: %s succeeded and left pages in place",
+			    hot_backend_name[type], hot_mover_name[mover]);
+	/* The guest uses the pages where they are now, then the host checks. */
+	hot_read_passes(&h, before);
+	hot_wait_passes(&h, before, 2);
+	hot_stop_and_check(&h);
+	if (mover == HOT_OFFLINE && ok)
+		TEST_ASSERT(!set_block_state(block, "online_movable"),
+			    "Onlining memory block %lu again failed", block);
+
+	ksft_print_msg("%s%-12s %2d page%s %-10s %s in %6.2f s, %3ld failed tries, %4ld pgmigrate_fail, %lu guest passes, %ld host faults\n",
+		       host ? "host+" : "", hot_backend_name[type], nr,
+		       nr > 1 ? "s" : " ", hot_mover_name[mover],
+		       ok ? "moved " : "FAILED", t, tries, fails, passes,
+		       h.host_faults);
+	hot_vm_destroy(&h);
+	res->secs[res->runs++] = t;
+	res->ok += ok;
+	res->tries += tries;
+	res->fails += fails;
+	res->passes += passes;
+	res->nr = nr;
+}
+
+static void hot_table(struct hot_result (*res)[NR_HOT_BACKENDS][2], bool host)
+{
+	int m, b, s;
+
+	ksft_print_msg("%-10s %-17s %5s %6s %9s %9s %7s %14s %12s\n", "mover",
+		       host ? "host+backend" : "backend", "pages", "moved",
+		       "median s", "max s", "failed", "pgmigrate_fail",
+		       "guest passes");
+	for (m = 0; m < NR_HOT_MOVERS; m++)
+		for (s = 0; s < 2; s++)
+			for (b = 0; b < NR_HOT_BACKENDS; b++) {
+				struct hot_result *x = &res[m][b][s];
+				double med;
+
+				if (!x->runs)
+					continue;
+				/* Sorts secs. */
+				med = median(x->secs, x->runs);
+				ksft_print_msg("%-10s %s%-12s %5d %3d/%-2d %9.2f %9.2f %7ld %14ld %12lu\n",
+					       hot_mover_name[m],
+					       host ? "host+" : "     ",
+					       hot_backend_name[b], x->nr,
+					       x->ok, x->runs, med,
+					       x->secs[x->runs - 1], x->tries,
+					       x->fails, x->passes / x->runs);
+			}
+}
+
+/*
+ * Pages that two vCPUs keep using must still move, within HOT_BOUND
+ * seconds, under each mover that must move them (move_pages(), a CMA
+ * allocation, memory offlining): movable guest_memfd as memfd and
+ * anonymous memory in an ordinary memslot, the guest's controls.  Then the
+ * same while a host thread also keeps faulting the pages in through a
+ * mapping that does not map them: the lookup of a folio that migration has
+ * locked, which arm64's vCPU faults on guest_memfd also make, must not
+ * keep a movable guest_memfd page from moving; memfd, whose faults sleep
+ * on the lock with a reference, runs once per mover and size for
+ * comparison, and anonymous memory, which MADV_DONTNEED would drop, not at
+ * all.  Every run is a new VM; after each, the guest makes two more passes
+ * and the host checks every word of the pool.  Only movable guest_memfd's
+ * runs must all succeed: the others are what it is measured against.
+ */
+static void test_hot_page(void)
+{
+	static const int sizes[2] = { 1, HOT_MAX };
+	struct hot_result res[2][NR_HOT_MOVERS][NR_HOT_BACKENDS][2];
+	struct cma_area areas[16], *a;
+	u64 block = 0, block_pages;
+	int host, m, b, k, s, r, runs, bad = 0, total = 0;
+	char free_path[512], val[32];
+	bool no_block = false;
+	struct zone_info z;
+
+	require_hotplug();
+	a = pick_cma_area(areas, ARRAY_SIZE(areas));
+	if (count_poisoned(a))
+		case_skip("HWPoison pages in CMA area %s: run in a fresh VM", a->name);
+	block_pages = memory_block_size() / page_size;
+	/* Whatever hot_cma_alloc() has not freed if the case dies. */
+	snprintf(free_path, sizeof(free_path), "%s/%s/free", CMA_DIR, a->name);
+	snprintf(val, sizeof(val), "%lu", a->count);
+	restore_later(free_path, val);
+	write_file("/proc/sys/vm/drop_caches", "3");
+	shrink_pcp_lists(a->base);
+	read_cma_zone(a->base, &z);
+	if (z.free_cma * 2 <= z.free)
+		case_skip("CMA has %lu of the %lu free pages of zone %s of node %d: the allocator prefers it only above half",
+			  z.free_cma, z.free, z.name, z.node);
+	memset(res, 0, sizeof(res));
+
+	for (m = 0; m < NR_HOT_MOVERS; m++) {
+		/* Only now: a ZONE_MOVABLE block would take the pages before CMA. */
+		if (m == HOT_OFFLINE &&
+		    !make_movable_block(node_b, block_pages, &block)) {
+			no_block = true;
+			break;
+		}
+		for (host = 0; host < 2; host++)
+			for (s = 0; s < ARRAY_SIZE(sizes); s++)
+				for (r = 0; r < HOT_RUNS; r++)
+					/* The backends take turns at going first. */
+					for (k = 0; k < NR_HOT_BACKENDS; k++) {
+						b = (k + r) % NR_HOT_BACKENDS;
+						runs = b == HOT_GMEM ? HOT_RUNS :
+						       host ? HOT_HOST_CONTROL_RUNS :
+							      HOT_CONTROL_RUNS;
+						if ((host && b == HOT_ANON_KVM) ||
+						    res[host][m][b][s].runs >= runs)
+							continue;
+						hot_run(b, m, sizes[s], host, a, block,
+							&res[host][m][b][s]);
+					}
+	}
+	restore_all();
+
+	for (host = 0; host < 2; host++) {
+		hot_table(res[host], host);
+		for (m = 0; m < NR_HOT_MOVERS; m++)
+			for (s = 0; s < 2; s++) {
+				struct hot_result *x = &res[host][m][HOT_GMEM][s];
+
+				bad += x->runs - x->ok;
+				total += x->runs;
+			}
+	}
+	TEST_ASSERT(!bad,
+		    "%d of %d runs did not move movable guest_memfd pages within %d s (tables above)",
+		    bad, total, HOT_BOUND);
+	if (no_block)
+		case_skip("no offlinable block on node %d outside CMA: %d runs of move_pages() and CMA passed, offlining not run",
+			  node_b, total);
+	case_pass("%d runs: movable guest_memfd pages in use moved within %d s under move_pages(), CMA and offlining",
+		  total, HOT_BOUND);
+}
+
 /* ---- main ---- */
 
 static const struct test_case cases[] = {
@@ -1556,6 +2131,8 @@ static const struct test_case cases[] = {
 	 * offlining, whose ZONE_MOVABLE block would take the pages before CMA.
 	 */
 	{ "cma", test_cma },
+	/* Before soft offline too (CMA), and after cma (fewer pages to move). */
+	{ "hot_page", test_hot_page },
 	{ "soft_offline_movable", test_soft_offline_movable },
 	{ "soft_offline_unmovable", test_soft_offline_unmovable },
 	{ "compaction", test_compaction },
