@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include <linux/falloc.h>
 #include <linux/kernel-page-flags.h>
 
 #include "gmem_host.h"
@@ -1718,11 +1719,11 @@ static void *hot_vcpu_fn(void *arg)
 }
 
 /*
- * The host's own accesses to a page of the file, when its mapping does not
- * map the page: the fault looks the folio up in the page cache and locks
- * it, as arm64's vCPU faults on guest_memfd do before they check for an
- * invalidation.  A second mapping, so that the first keeps the pages that
- * move_pages() must find.
+ * The host's own lookups of the pages in the file: fallocate() of a page
+ * that is there, and a fault through a mapping that does not map it (a
+ * second mapping, so that the first keeps the pages that move_pages() must
+ * find).  Both look the folio up in the page cache and lock it, as arm64's
+ * vCPU faults on guest_memfd do before they check for an invalidation.
  */
 static void *hot_host_fn(void *arg)
 {
@@ -1732,11 +1733,14 @@ static void *hot_host_fn(void *arg)
 
 	while (!atomic_load(&h->host_stop))
 		for (i = 0; i < hot_nr; i++) {
+			TEST_ASSERT(!fallocate(h->g.fd, FALLOC_FL_KEEP_SIZE,
+					       hot_idx[i] * page_size, page_size),
+				    "fallocate() failed, errno = %d", errno);
 			p = h->alias + hot_idx[i] * words;
 			TEST_ASSERT(!madvise(p, page_size, MADV_DONTNEED),
 				    "MADV_DONTNEED failed, errno = %d", errno);
 			READ_ONCE(*p);
-			h->host_faults++;
+			h->host_faults += 2;
 		}
 	return NULL;
 }
@@ -1992,7 +1996,7 @@ static void hot_run(enum hot_backend type, enum hot_mover mover, int nr,
 		TEST_ASSERT(!set_block_state(block, "online_movable"),
 			    "Onlining memory block %lu again failed", block);
 
-	ksft_print_msg("%s%-12s %2d page%s %-10s %s in %6.2f s, %3ld failed tries, %4ld pgmigrate_fail, %lu guest passes, %ld host faults\n",
+	ksft_print_msg("%s%-12s %2d page%s %-10s %s in %6.2f s, %3ld failed tries, %4ld pgmigrate_fail, %lu guest passes, %ld host lookups\n",
 		       host ? "host+" : "", hot_backend_name[type], nr,
 		       nr > 1 ? "s" : " ", hot_mover_name[mover],
 		       ok ? "moved " : "FAILED", t, tries, fails, passes,
@@ -2038,24 +2042,25 @@ static void hot_table(struct hot_result (*res)[NR_HOT_BACKENDS][2], bool host)
  * Pages that two vCPUs keep using must still move, within HOT_BOUND
  * seconds, under each mover that must move them (move_pages(), a CMA
  * allocation, memory offlining): movable guest_memfd as memfd and
- * anonymous memory in an ordinary memslot, the guest's controls.  Then the
- * same while a host thread also keeps faulting the pages in through a
- * mapping that does not map them: the lookup of a folio that migration has
- * locked, which arm64's vCPU faults on guest_memfd also make, must not
- * keep a movable guest_memfd page from moving; memfd, whose faults sleep
- * on the lock with a reference, runs once per mover and size for
- * comparison, and anonymous memory, which MADV_DONTNEED would drop, not at
- * all.  Every run is a new VM; after each, the guest makes two more passes
- * and the host checks every word of the pool.  Only movable guest_memfd's
- * runs must all succeed: the others are what it is measured against.
+ * anonymous memory in an ordinary memslot, the guest's controls.  With
+ * @host (case hot_page_host), the same while a host thread also keeps
+ * looking the pages up (hot_host_fn()): the lookup of a folio that
+ * migration has locked, which arm64's vCPU faults on guest_memfd also make,
+ * must not keep a movable guest_memfd page from moving; memfd, whose
+ * lookups sleep on the lock with a reference, runs once per mover and size
+ * for comparison, and anonymous memory, which MADV_DONTNEED would drop, not
+ * at all.  Every run is a new VM; after each, the guest makes two more
+ * passes and the host checks every word of the pool.  Only movable
+ * guest_memfd's runs must all succeed: the others are what it is measured
+ * against.
  */
-static void test_hot_page(void)
+static void hot_page(bool host)
 {
 	static const int sizes[2] = { 1, HOT_MAX };
-	struct hot_result res[2][NR_HOT_MOVERS][NR_HOT_BACKENDS][2];
+	struct hot_result res[NR_HOT_MOVERS][NR_HOT_BACKENDS][2];
 	struct cma_area areas[16], *a;
 	u64 block = 0, block_pages;
-	int host, m, b, k, s, r, runs, bad = 0, total = 0;
+	int m, b, k, s, r, runs, bad = 0, total = 0;
 	char free_path[512], val[32];
 	bool no_block = false;
 	struct zone_info z;
@@ -2084,34 +2089,31 @@ static void test_hot_page(void)
 			no_block = true;
 			break;
 		}
-		for (host = 0; host < 2; host++)
-			for (s = 0; s < ARRAY_SIZE(sizes); s++)
-				for (r = 0; r < HOT_RUNS; r++)
-					/* The backends take turns at going first. */
-					for (k = 0; k < NR_HOT_BACKENDS; k++) {
-						b = (k + r) % NR_HOT_BACKENDS;
-						runs = b == HOT_GMEM ? HOT_RUNS :
-						       host ? HOT_HOST_CONTROL_RUNS :
-							      HOT_CONTROL_RUNS;
-						if ((host && b == HOT_ANON_KVM) ||
-						    res[host][m][b][s].runs >= runs)
-							continue;
-						hot_run(b, m, sizes[s], host, a, block,
-							&res[host][m][b][s]);
-					}
+		for (s = 0; s < ARRAY_SIZE(sizes); s++)
+			for (r = 0; r < HOT_RUNS; r++)
+				/* The backends take turns at going first. */
+				for (k = 0; k < NR_HOT_BACKENDS; k++) {
+					b = (k + r) % NR_HOT_BACKENDS;
+					runs = b == HOT_GMEM ? HOT_RUNS :
+					       host ? HOT_HOST_CONTROL_RUNS :
+						      HOT_CONTROL_RUNS;
+					if ((host && b == HOT_ANON_KVM) ||
+					    res[m][b][s].runs >= runs)
+						continue;
+					hot_run(b, m, sizes[s], host, a, block,
+						&res[m][b][s]);
+				}
 	}
 	restore_all();
 
-	for (host = 0; host < 2; host++) {
-		hot_table(res[host], host);
-		for (m = 0; m < NR_HOT_MOVERS; m++)
-			for (s = 0; s < 2; s++) {
-				struct hot_result *x = &res[host][m][HOT_GMEM][s];
+	hot_table(res, host);
+	for (m = 0; m < NR_HOT_MOVERS; m++)
+		for (s = 0; s < 2; s++) {
+			struct hot_result *x = &res[m][HOT_GMEM][s];
 
-				bad += x->runs - x->ok;
-				total += x->runs;
-			}
-	}
+			bad += x->runs - x->ok;
+			total += x->runs;
+		}
 	TEST_ASSERT(!bad,
 		    "%d of %d runs did not move movable guest_memfd pages within %d s (tables above)",
 		    bad, total, HOT_BOUND);
@@ -2120,6 +2122,16 @@ static void test_hot_page(void)
 			  node_b, total);
 	case_pass("%d runs: movable guest_memfd pages in use moved within %d s under move_pages(), CMA and offlining",
 		  total, HOT_BOUND);
+}
+
+static void test_hot_page(void)
+{
+	hot_page(false);
+}
+
+static void test_hot_page_host(void)
+{
+	hot_page(true);
 }
 
 /* ---- main ---- */
@@ -2137,6 +2149,7 @@ static const struct test_case cases[] = {
 	{ "cma", test_cma },
 	/* Before soft offline too (CMA), and after cma (fewer pages to move). */
 	{ "hot_page", test_hot_page },
+	{ "hot_page_host", test_hot_page_host },
 	{ "soft_offline_movable", test_soft_offline_movable },
 	{ "soft_offline_unmovable", test_soft_offline_unmovable },
 	{ "compaction", test_compaction },
