@@ -182,15 +182,21 @@ const char *check_prerequisites(char *why, size_t size)
 	return NULL;
 }
 
-void run_to_sync(struct kvm_vcpu *vcpu, u64 want)
+/* Run @vcpu to its next ucall, which must be @cmd; its argument if a sync. */
+static void run_to(struct kvm_vcpu *vcpu, u64 cmd, u64 want)
 {
 	struct ucall uc;
 
 	vcpu_run(vcpu);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
+		TEST_ASSERT(cmd == UCALL_SYNC, "Guest synced %lu, wanted it done",
+			    uc.args[1]);
 		TEST_ASSERT(uc.args[1] == want, "Guest synced %lu, wanted %lu",
 			    uc.args[1], want);
+		break;
+	case UCALL_DONE:
+		TEST_ASSERT(cmd == UCALL_DONE, "Guest done, wanted sync %lu", want);
 		break;
 	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
@@ -198,6 +204,16 @@ void run_to_sync(struct kvm_vcpu *vcpu, u64 want)
 	default:
 		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
 	}
+}
+
+void run_to_sync(struct kvm_vcpu *vcpu, u64 want)
+{
+	run_to(vcpu, UCALL_SYNC, want);
+}
+
+void run_to_done(struct kvm_vcpu *vcpu)
+{
+	run_to(vcpu, UCALL_DONE, 0);
 }
 
 void bind_to_node(void *mem, size_t size, int node)

@@ -147,6 +147,8 @@ bool has_movable_gmem(void);
 const char *check_prerequisites(char *why, size_t size);
 /* Run @vcpu until it reports GUEST_SYNC(@want), or fail. */
 void run_to_sync(struct kvm_vcpu *vcpu, u64 want);
+/* Run @vcpu until the guest is done (GUEST_DONE()), or fail. */
+void run_to_done(struct kvm_vcpu *vcpu);
 /* MPOL_BIND [@mem, @mem + @size) to @node. */
 void bind_to_node(void *mem, size_t size, int node);
 /* The node of each page (all must be mapped). */
