@@ -24,7 +24,11 @@ BENCH_PERF ?=
 	bench-kernel selftests progs bench run run-base run-onenode run-bench results \
 	results-onenode check-onenode \
 	results-base bench-report series build-matrix help \
-	controls run-controls results-controls
+	controls run-controls results-controls \
+	check-arm64 baseline-arm64 setup-arm64 kernel-arm64 base-kernel-arm64 \
+	selftests-arm64 progs-arm64 initramfs-arm64 run-arm64 run-arm64-onenode \
+	run-arm64-pkvm run-base-arm64 results-arm64 results-base-arm64 \
+	controls-arm64 run-controls-arm64 results-controls-arm64
 
 ## demo: the series at work, measured: non-debug patched kernel, 2-node VM, gmem_bench
 demo: setup kernel-tree apply bench-kernel selftests progs run-bench bench-report
@@ -44,11 +48,31 @@ controls: setup kernel-tree apply selftests progs run-controls results-controls
 ## baseline: the same tests on the unpatched base kernel (own build)
 baseline: setup kernel-tree apply base-kernel selftests run-base results-base
 
+## check-arm64: the series cross-built for arm64, booted under TCG at EL2
+## (KVM inside, two nodes, a CMA area): KUnit, the series' tests, the system
+## tests; then a one-node boot and a pKVM boot (the flag is not offered)
+check-arm64: setup setup-arm64 kernel-tree apply kernel-arm64 selftests-arm64 \
+	progs-arm64 initramfs-arm64 run-arm64 run-arm64-onenode run-arm64-pkvm \
+	results-arm64
+
+## baseline-arm64: the arm64 KVM selftests of check-arm64 on the base kernel
+baseline-arm64: setup setup-arm64 kernel-tree apply base-kernel-arm64 \
+	selftests-arm64 initramfs-arm64 run-base-arm64 results-base-arm64
+
+## controls-arm64: the negative controls on arm64 (those not in an x86 MMU mode)
+controls-arm64: setup setup-arm64 kernel-tree apply selftests-arm64 progs-arm64 \
+	initramfs-arm64 run-controls-arm64 results-controls-arm64
+
 ## setup: install the host packages (root), fetch the Debian packages
 setup:
 	@$(STAGE) setup $(S)/setup-host.sh
 
 ## kernel-tree: unpack linux-source-7.3 as a git tree with one base commit
+## setup-arm64: what make check-arm64 needs on top (root): QEMU for arm64,
+## and arm64 busybox and bash for the VM's initramfs
+setup-arm64:
+	@$(STAGE) setup-arm64 $(S)/setup-host.sh arm64
+
 kernel-tree:
 	@$(STAGE) kernel-tree $(S)/get-kernel.sh
 
@@ -64,6 +88,39 @@ base-kernel:
 
 bench-kernel:
 	@$(STAGE) build-bench $(S)/build-kernel.sh bench
+
+kernel-arm64:
+	@$(STAGE) build-arm64 $(S)/build-kernel.sh arm64
+
+base-kernel-arm64:
+	@$(STAGE) build-arm64-base $(S)/build-kernel.sh arm64-base
+
+selftests-arm64:
+	@$(STAGE) selftests-arm64 $(S)/build-selftests.sh arm64
+
+progs-arm64:
+	@$(STAGE) progs-arm64 $(S)/build-progs.sh arm64
+
+initramfs-arm64:
+	@$(STAGE) initramfs-arm64 $(S)/make-initramfs.sh
+
+run-arm64:
+	@$(STAGE) vm-arm64 $(S)/run-vm-arm64.sh arm64 $(TESTS)
+
+run-arm64-onenode:
+	@$(STAGE) vm-arm64-onenode $(S)/run-vm-arm64.sh arm64-onenode
+
+run-arm64-pkvm:
+	@$(STAGE) vm-arm64-pkvm $(S)/run-vm-arm64.sh arm64-pkvm
+
+run-base-arm64:
+	@$(STAGE) vm-arm64-base $(S)/run-vm-arm64.sh arm64-base $(TESTS)
+
+results-arm64:
+	@TESTS="$(TESTS)" $(S)/check-results.sh arm64 arm64-onenode arm64-pkvm
+
+results-base-arm64:
+	@TESTS="$(TESTS)" $(S)/check-results.sh arm64-base
 
 selftests:
 	@$(STAGE) selftests $(S)/build-selftests.sh
@@ -92,6 +149,12 @@ bench-report:
 # CONTROLS=NAME... runs only those of controls/controls.list
 run-controls:
 	@$(STAGE) controls $(S)/run-controls.sh $(CONTROLS)
+
+run-controls-arm64:
+	@$(STAGE) controls-arm64 $(S)/run-controls.sh arm64 $(CONTROLS)
+
+results-controls-arm64:
+	@$(S)/check-controls.sh arm64 $(CONTROLS)
 
 results-controls:
 	@$(S)/check-controls.sh $(CONTROLS)

@@ -11,6 +11,12 @@
 #            of its own at the series' head: for the benchmark of make demo
 #   control  as patched, in the worktree that run-controls.sh prepares (the
 #            series and one patch of controls/): for make controls
+#   arm64    the series cross-built for arm64 (Image, no modules: KVM is
+#            built in there), arm64 defconfig + the fragments + arm64.config,
+#            debug options, in a worktree of its own: for make check-arm64
+#   arm64-base  the same at the base commit: for make baseline-arm64
+#   arm64-control  as arm64, in the worktree that run-controls.sh arm64
+#            prepares: for make controls-arm64
 # Fails if any option a fragment asks for did not make it into .config.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -18,20 +24,28 @@ need_cmds make gcc ccache flex bison bc
 
 kind=${1:-patched}
 tree=$(tree_for "$kind")
-if [ "$kind" = bench ]; then
-	[ -n "$(git -C "$TREE" rev-parse -q --verify series 2>/dev/null)" ] ||
-		die "$TREE has no series branch (run: make apply)"
-	[ -d "$tree" ] || git -C "$TREE" worktree add -q --detach "$tree" series
-	git -C "$tree" checkout -q --detach series
-fi
+# The worktrees of their own: at the series (bench, arm64) or the base.
+case "$kind" in
+bench | arm64) ref=series ;;
+arm64-base) ref=base ;;
+*) ref= ;;
+esac
+[ -z "$ref" ] || worktree_at "$tree" "$ref"
 [ -f "$tree/Makefile" ] || die "$tree missing (run: make kernel-tree)"
 
-frags=("$TOP/configs/vng.config" "$TOP/configs/lean.config" "$TOP/configs/gmem.config")
+frags=("$TOP/configs/lean.config" "$TOP/configs/gmem.config")
+case "$kind" in
+arm64*) ;;
+*) frags=("$TOP/configs/vng.config" "${frags[@]}") ;;
+esac
 case "$kind" in
 patched | control) frags+=("$TOP/configs/kvm-distro.config" "$TOP/configs/debug.config"
 	"$TOP/configs/series.config") ;;
 base) frags+=("$TOP/configs/kvm-distro.config" "$TOP/configs/debug.config") ;;
 bench) frags+=("$TOP/configs/kvm-builtin.config" "$TOP/configs/series.config") ;;
+arm64 | arm64-control) frags+=("$TOP/configs/arm64.config" "$TOP/configs/debug.config"
+	"$TOP/configs/series.config") ;;
+arm64-base) frags+=("$TOP/configs/arm64.config" "$TOP/configs/debug.config") ;;
 esac
 
 export CCACHE_BASEDIR=$WORK CCACHE_NOHASHDIR=1
@@ -40,9 +54,25 @@ export KBUILD_BUILD_USER=gmem KBUILD_BUILD_HOST=harness
 mkdir -p "$CCACHE_DIR" "$WORK/logs"
 buildlog=$WORK/logs/build-$kind.log
 MAKE=(make -C "$tree" -j"$(nproc)" CC="ccache gcc" HOSTCC="ccache gcc")
+defconfig=x86_64_defconfig
+image=arch/x86/boot/bzImage
+# The test kernels have KVM in modules, which virtme-ng installs from the
+# tree (modules.order) into the VM; the benchmark's kernel has it built in,
+# and so has arm64's.
+targets=(bzImage modules)
+case "$kind" in
+bench) targets=(bzImage) ;;
+arm64*)
+	need_cmds aarch64-linux-gnu-gcc
+	MAKE=(make -C "$tree" -j"$(nproc)" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+		CC="ccache aarch64-linux-gnu-gcc" HOSTCC="ccache gcc")
+	defconfig=defconfig
+	image=arch/arm64/boot/Image
+	targets=(Image) ;;
+esac
 
 log "configuring $tree"
-"${MAKE[@]}" -s x86_64_defconfig >"$buildlog" 2>&1
+"${MAKE[@]}" -s "$defconfig" >"$buildlog" 2>&1
 (cd "$tree" && scripts/kconfig/merge_config.sh -m .config \
 	kernel/configs/kvm_guest.config "${frags[@]}") >>"$buildlog" 2>&1
 "${MAKE[@]}" -s olddefconfig >>"$buildlog" 2>&1
@@ -66,14 +96,10 @@ for f in "${frags[@]}"; do
 done
 [ $bad -eq 0 ] || die "configuration lost options (a dependency is missing?)"
 
-# The test kernels have KVM in modules, which virtme-ng installs from the
-# tree (modules.order) into the VM; the benchmark's kernel has it built in.
-targets=(bzImage)
-[ "$kind" = bench ] || targets+=(modules)
 log "building ${targets[*]} ($kind, log: $buildlog)"
 start=$SECONDS
 if ! "${MAKE[@]}" "${targets[@]}" >>"$buildlog" 2>&1; then
 	grep -E 'error|Error' "$buildlog" | head -20 >&2 || true
 	die "kernel build failed, see $buildlog"
 fi
-log "built $tree/arch/x86/boot/bzImage${targets[1]:+ and modules} in $((SECONDS - start)) s ($(ccache -s | grep -iE '^ *hits' | head -n1 | xargs))"
+log "built $tree/$image${targets[1]:+ and modules} in $((SECONDS - start)) s ($(ccache -s | grep -iE '^ *hits' | head -n1 | xargs))"

@@ -9,9 +9,21 @@
 # kernel from the series.  Prints one line per control and
 # "N passed, N failed"; exits non-zero if any control failed.
 #
-# Usage: check-controls.sh [NAME...]	(default: every control of the list)
+# With "arm64": the arm64 runs (run-controls.sh arm64).
+#
+# Usage: check-controls.sh [arm64] [NAME...]	(default: every control of the list)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+
+arch=
+kind=control
+results=$WORK/results-control
+if [ "${1:-}" = arm64 ]; then
+	arch=arm64
+	shift
+	kind=arm64-control
+	results=$WORK/results-control-arm64
+fi
 
 pass=0
 fail=0
@@ -20,19 +32,19 @@ result()
 {
 	if [ "$1" = ok ]; then
 		pass=$((pass + 1))
-		printf 'PASS  control %s\n' "$2"
+		printf 'PASS  control %s%s\n' "${arch:+$arch: }" "$2"
 	else
 		fail=$((fail + 1))
-		printf 'FAIL  control %s\n' "$2"
+		printf 'FAIL  control %s%s\n' "${arch:+$arch: }" "$2"
 	fi
 }
 
-mapfile -t names < <(control_names "$@")
+mapfile -t names < <(control_names $arch "$@")
 for name in "${names[@]}"; do
 	line=$(control_line "$name")
 	read -r _ test want <<<"$line"
 	[ -n "$want" ] || die "control '$name' in $CONTROLS_LIST names no expected failure"
-	out=$WORK/results-control/$name/control
+	out=$results/$name/$kind
 	# PROG:CASE is judged by the case's KTAP line, in PROG's output; any
 	# other test (TEST@MODE too) by its exit status.
 	if [[ "$test" == *:* && "$test" != *@* ]]; then
@@ -48,7 +60,7 @@ for name in "${names[@]}"; do
 	got=$(grep -m1 -E "$want" "$o" 2>/dev/null | sed 's/^[# ]*//' | cut -c1-100 || true)
 
 	if [ "$(cat "$out/../stamp" 2>/dev/null)" != "$(stamp "$name")" ]; then
-		result fail "$name: no results of this series and $name.patch (run: make run-controls CONTROLS=$name)"
+		result fail "$name: no results of this series and $name.patch (run: make run-controls${arch:+-$arch} CONTROLS=$name)"
 	elif [ ! -f "$out/done" ]; then
 		result fail "$name: the VM did not finish, see $out/console.log"
 	elif [ "${failed:-0}" -eq 0 ]; then

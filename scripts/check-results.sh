@@ -6,7 +6,10 @@
 # it prints no KTAP) of each KVM selftest and system test, and a splat check
 # over dmesg and the console log.  For KIND "onenode" (the one-node VM), and
 # in a cpuset of one node in the patched run, the series' test must have
-# skipped under the kselftest runner.  Prints one line
+# skipped under the kselftest runner.  The arm64 KINDs (run-vm-arm64.sh) are
+# judged the same way against arm64's list of tests and KVM built in; under
+# pKVM (arm64-pkvm) the series' test must skip because the flag is not
+# offered.  Prints one line
 # per test and ends with "N passed, N failed, N skipped" over all KINDs;
 # exits non-zero if anything failed.
 #
@@ -58,13 +61,32 @@ ktap_results()
 check_run()
 {
 	local kind=$1 out=$RESULTS/$1 TESTS=${TESTS:-} t rc secs o n_ktap found lists mods
-	local mode want got
+	local mode want got series=0 base=0 onenode=0
+	local selftests_list=$TOP/scripts/kvm-selftests.list modes_list=$TOP/scripts/mmu-modes.list
+	local want_mods="kvm live kvm_amd live"
+	local want_mods_why="kvm and kvm_amd loaded as modules before the tests"
+	local bad_mods_why="the test kernels build KVM as modules (configs/kvm-distro.config)"
 
 	# Lines of other runs than the patched one are prefixed with their kind.
 	kind_prefix=
 	[ "$kind" = patched ] || kind_prefix="$kind: "
+	case "$kind" in
+	patched | arm64) series=1 ;;
+	base | arm64-base) base=1 ;;
 	# The one-node VM runs only the series' test.
-	[ "$kind" != onenode ] || TESTS=guest_memfd_migrate_test
+	onenode | arm64-onenode)
+		onenode=1
+		TESTS=guest_memfd_migrate_test ;;
+	arm64-pkvm) TESTS="guest_memfd_test guest_memfd_migrate_test" ;;
+	esac
+	if [[ "$kind" == arm64* ]]; then
+		# KVM/arm64 cannot be a module; the MMU modes are x86's.
+		selftests_list=$TOP/scripts/kvm-selftests-arm64.list
+		modes_list=/dev/null
+		want_mods="kvm built-in"
+		want_mods_why="kvm built in"
+		bad_mods_why="arm64's test kernels build KVM in (configs/arm64.config)"
+	fi
 
 	if [ ! -f "$out/done" ]; then
 		result fail "vm: the test VM did not finish (vm.rc: $(cat "$out/vm.rc" 2>/dev/null || echo none)); console log: $out/console.log"
@@ -73,10 +95,10 @@ check_run()
 	# KVM as distributions ship it: in modules, loaded before the tests.
 	mods="no modules.txt"
 	[ ! -f "$out/modules.txt" ] || mods=$(paste -sd' ' "$out/modules.txt")
-	if [ "$mods" = "kvm live kvm_amd live" ]; then
-		result ok "kvm modules: kvm and kvm_amd loaded as modules before the tests"
+	if [ "$mods" = "$want_mods" ]; then
+		result ok "kvm modules: $want_mods_why"
 	else
-		result fail "kvm modules: not both loaded as modules ($mods); the test kernels build KVM as modules (configs/kvm-distro.config)"
+		result fail "kvm modules: wanted '$want_mods', got '$mods'; $bad_mods_why"
 	fi
 
 	# KUnit: the cases of each suite are indented by four spaces.  The suites
@@ -85,7 +107,7 @@ check_run()
 		[ -f "$k" ] || continue
 		ktap_results "$k" "kunit $(basename "$k" .ktap | sed 's/^kunit-//')" "    "
 	done
-	if [ "$kind" = patched ]; then
+	if [ $series -eq 1 ]; then
 		for suite in $KUNIT_SUITES; do
 			[ -f "$out/kunit-$suite.ktap" ] ||
 				result fail "kunit $suite: the suite did not run"
@@ -104,7 +126,7 @@ check_run()
 			# (the runner's own line, with the time the program took; on
 			# one node, the check at the end judges it instead)
 			if grep -q '^# selftests: ' "$o"; then
-				[ "$kind" = onenode ] ||
+				[ $onenode -eq 1 ] ||
 					ktap_results "$o" "$t (${secs}s)" ""
 			else
 				ktap_results "$o" "$t" ""
@@ -136,13 +158,13 @@ check_run()
 
 	# Every test asked for must have run (those of mmu-modes.list as
 	# TEST@MODE).
-	lists=("$TOP/scripts/kvm-selftests.list")
-	[ "$kind" = base ] || lists+=("$TOP/scripts/system-tests.list")
+	lists=("$selftests_list")
+	[ $base -eq 1 ] || lists+=("$TOP/scripts/system-tests.list")
 	# (the base kernel runs no system test, in no mode)
 	{
 		grep -hv '^#' "${lists[@]}" | awk 'NF {print $1}'
-		grep -v '^#' "$TOP/scripts/mmu-modes.list" |
-			awk -v base="$([ "$kind" = base ] && echo 1)" \
+		grep -v '^#' "$modes_list" |
+			awk -v base="$([ $base -eq 1 ] && echo 1)" \
 			    'NF && !(base && $3 ~ /:/) {print $3 "@" $1}'
 	} |
 	while read -r t; do
@@ -171,9 +193,9 @@ check_run()
 	# patched run), the series' test must skip, for that reason, rather
 	# than pass or skip for another.
 	o=
-	if [ "$kind" = onenode ]; then
+	if [ $onenode -eq 1 ]; then
 		o=$out/guest_memfd_migrate_test.out
-	elif [ "$kind" = patched ] && [ -z "$TESTS" ]; then
+	elif [ $series -eq 1 ] && [ -z "$TESTS" ]; then
 		o=$out/one-node.out
 	fi
 	if [ -z "$o" ]; then
@@ -183,6 +205,19 @@ check_run()
 		result ok "guest_memfd_migrate_test skips on one node: $(grep -m1 -oE 'SKIP - .*' "$o")"
 	else
 		result fail "guest_memfd_migrate_test did not skip on one node, see $o"
+	fi
+
+	# Under pKVM the flag must not be offered: the series' test skips for
+	# that reason (guest_memfd_test checks that creating a guest_memfd with
+	# a flag not offered fails with EINVAL).
+	o=$out/guest_memfd_migrate_test.out
+	if [ "$kind" != arm64-pkvm ]; then
+		:
+	elif grep -qE '^ok 1 selftests: kvm: guest_memfd_migrate_test # SKIP' "$o" 2>/dev/null &&
+	     grep -q 'KVM_CAP_GUEST_MEMFD_FLAGS' "$o"; then
+		result ok "guest_memfd_migrate_test skips under pKVM: GUEST_MEMFD_FLAG_MOVABLE not offered"
+	else
+		result fail "guest_memfd_migrate_test did not skip under pKVM for want of the flag, see $o"
 	fi
 }
 

@@ -31,6 +31,10 @@ TREE=$WORK/linux		# git tree: base commit + the series
 BASE_TREE=$WORK/linux-base	# git worktree at the base commit
 BENCH_TREE=$WORK/linux-bench	# git worktree at the series, non-debug build
 CONTROL_TREE=$WORK/linux-control	# git worktree: the series + a control patch
+ARM64_TREE=$WORK/linux-arm64	# git worktree at the series, arm64 build (make check-arm64)
+ARM64_BASE_TREE=$WORK/linux-arm64-base	# git worktree at the base commit, arm64 build
+ARM64_CONTROL_TREE=$WORK/linux-arm64-control	# the series + a control patch, arm64 build
+ARM64_DIR=$WORK/arm64		# arm64 user space: selftests, programs, initramfs
 PROGS=$WORK/progs		# the repository's programs, built by build-progs.sh
 BENCH=$PROGS/gmem_bench	# the benchmark (gmem_systest, gmem_stress beside it)
 RESULTS=${RESULTS:-$WORK/results}	# or another, to keep a run (a scratch kernel's) apart
@@ -50,7 +54,8 @@ need_cmds()
 		die "missing commands: ${missing[*]} (run: make setup)"
 }
 
-# tree_for KIND: the kernel tree for "patched", "base", "bench" or "control".
+# tree_for KIND: the kernel tree for "patched", "base", "bench", "control",
+# "arm64", "arm64-base" or "arm64-control".
 tree_for()
 {
 	case "$1" in
@@ -58,8 +63,21 @@ tree_for()
 	base) echo "$BASE_TREE" ;;
 	bench) echo "$BENCH_TREE" ;;
 	control) echo "$CONTROL_TREE" ;;
-	*) die "unknown kernel kind '$1' (want: patched, base, bench or control)" ;;
+	arm64) echo "$ARM64_TREE" ;;
+	arm64-base) echo "$ARM64_BASE_TREE" ;;
+	arm64-control) echo "$ARM64_CONTROL_TREE" ;;
+	*) die "unknown kernel kind '$1' (want: patched, base, bench, control, arm64, arm64-base or arm64-control)" ;;
 	esac
+}
+
+# worktree_at DIR REF: a git worktree of $TREE at DIR, checked out at REF
+# ("series" or "base"), for a tree built apart from $TREE.
+worktree_at()
+{
+	[ -n "$(git -C "$TREE" rev-parse -q --verify "$2" 2>/dev/null)" ] ||
+		die "$TREE has no $2 branch (run: make apply)"
+	[ -d "$1" ] || git -C "$TREE" worktree add -q --detach "$1" "$2"
+	git -C "$1" checkout -q --detach "$2"
 }
 
 # What counts as a kernel splat in dmesg or on the console.  (lockdep and
@@ -70,13 +88,18 @@ SPLAT_RE='WARNING:|BUG:|Oops|Call Trace:|kernel BUG|Kernel panic|general protect
 # The negative controls of make controls: "NAME TEST EXPECTED-FAILURE" lines.
 CONTROLS_LIST=$TOP/controls/controls.list
 
-# control_names [NAME...]: the names given, or every control of the list.
+# control_names [arm64] [NAME...]: the names given, or every control of the
+# list (with arm64: every one whose test is not in an x86 MMU mode).
 control_names()
 {
+	local arm64=
+
+	[ "${1:-}" != arm64 ] || { arm64=1; shift; }
 	if [ $# -gt 0 ]; then
 		printf '%s\n' "$@"
 	else
-		grep -v '^#' "$CONTROLS_LIST" | awk 'NF {print $1}'
+		grep -v '^#' "$CONTROLS_LIST" |
+			awk -v arm64="$arm64" 'NF && !(arm64 && $2 ~ /@/) {print $1}'
 	fi
 }
 

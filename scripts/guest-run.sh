@@ -3,6 +3,7 @@
 #
 # Runs inside the test VM, as root: saves the KUnit results of the boot,
 # loads the KVM modules, runs the KVM selftests of scripts/kvm-selftests.list
+# (on arm64: scripts/kvm-selftests-arm64.list)
 # (those marked "runner" through the installed kselftest runner,
 # run_kselftest.sh, with the kvm collection's settings), the series' test
 # again in a cpuset of one node, then the repository's system tests of
@@ -10,7 +11,8 @@
 # and saves dmesg, all into RESULTS (a directory shared with the host).
 # Then the KVM selftests and system test cases of scripts/mmu-modes.list
 # again, each with the KVM modules reloaded in its MMU mode (results named
-# TEST@MODE; the mode each load really got in RESULTS/mmu-modes.txt).
+# TEST@MODE; the mode each load really got in RESULTS/mmu-modes.txt; x86
+# only).
 # Pass/fail is decided on the host by check-results.sh; this script only
 # records.
 #
@@ -47,7 +49,18 @@ run_test()
 
 tests=("$@")
 
-mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+# x86 (virtme-ng, KVM in modules) or arm64 (initramfs, KVM built in)
+# (mmu-modes.list has x86's MMU modes: none on arm64)
+selftests_list=$here/kvm-selftests.list
+modes_list=$here/mmu-modes.list
+kvm_modules=(kvm kvm_amd)
+if [ "$(uname -m)" = aarch64 ]; then
+	selftests_list=$here/kvm-selftests-arm64.list
+	modes_list=/dev/null
+	kvm_modules=(kvm)
+fi
+
+grep -q " /sys/kernel/debug " /proc/mounts || mount -t debugfs none /sys/kernel/debug
 for r in /sys/kernel/debug/kunit/*/results; do
 	[ -f "$r" ] || continue
 	cp "$r" "$results/kunit-$(basename "$(dirname "$r")").ktap"
@@ -55,9 +68,10 @@ done
 
 # KVM is in modules, as distributions build it (configs/kvm-distro.config):
 # load them before any test; check-results.sh fails the run unless both are
-# loadable modules, live ("built-in" if the kernel has them built in).
-for m in kvm kvm_amd; do
-	modprobe "$m" || say "modprobe $m failed"
+# loadable modules, live ("built-in" if the kernel has them built in, as
+# arm64's always has).
+for m in "${kvm_modules[@]}"; do
+	[ -d "/sys/module/$m" ] || modprobe "$m" || say "modprobe $m failed"
 	if [ -f "/sys/module/$m/initstate" ]; then
 		echo "$m $(cat "/sys/module/$m/initstate")"
 	elif [ -d "/sys/module/$m" ]; then
@@ -68,7 +82,13 @@ for m in kvm kvm_amd; do
 done >"$results/modules.txt"
 
 uname -a >"$results/uname.txt"
-numactl --hardware >"$results/numa.txt" 2>&1
+if command -v numactl >/dev/null; then
+	numactl --hardware
+else
+	for n in /sys/devices/system/node/node[0-9]*; do
+		echo "$(basename "$n"): cpus $(cat "$n/cpulist"), $(grep MemTotal "$n/meminfo")"
+	done
+fi >"$results/numa.txt" 2>&1
 
 : >"$results/selftests.rc"
 while read -r t timeout how; do
@@ -82,7 +102,7 @@ while read -r t timeout how; do
 	else
 		run_test "$t" "$sdir/$(dirname "$t")" "$timeout" "./$(basename "$t")"
 	fi
-done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/kvm-selftests.list")
+done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$selftests_list")
 
 # The series' test where the task may use one node only, as on most CI
 # machines: in a cpuset of the first node with memory it must skip, and why
@@ -168,7 +188,7 @@ while read -r mode expect t timeout; do
 		# shellcheck disable=SC2086 # the list's arguments, split on purpose
 		run_test "$t@$mode" "$pdir" "$timeout" "./$prog" $args -c "${t#*:}"
 	fi
-done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/mmu-modes.list")
+done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$modes_list")
 
 dmesg >"$results/dmesg.txt"
 touch "$results/done"

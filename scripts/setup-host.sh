@@ -7,8 +7,15 @@
 # or proxy, from its apt sources) through a private apt configuration that
 # leaves the host's sources and preferences untouched; and, with
 # get-distro-config.sh, Debian's amd64 config and Module.symvers.
+# With "arm64" (make check-arm64), only what the arm64 VM needs on top:
+# QEMU for arm64, the cross C library, and the arm64 builds of
+# busybox-static and bash-static for its initramfs (downloaded from trixie
+# through a private apt configuration of their own, never installed).
 #
-# Writes $WORK/versions.env with the package versions in use.
+# Writes $WORK/versions.env (arm64: $WORK/versions-arm64.env) with the
+# package versions in use.
+#
+# Usage: setup-host.sh [arm64]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -20,8 +27,17 @@ HOST_PKGS=(
 	clang-19 lld-19 llvm-19
 )
 
+ARM64_HOST_PKGS=(qemu-system-arm libc6-dev-arm64-cross)
+# Static arm64 binaries for the arm64 VM's initramfs.
+ARM64_DEBS=(busybox-static bash-static)
+
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages with apt-get)"
 command -v apt-get >/dev/null || die "apt-get not found: a Debian host is needed"
+case "${1:-}" in
+"") ;;
+arm64) HOST_PKGS=("${ARM64_HOST_PKGS[@]}") ;;
+*) die "unknown argument '$1' (want: nothing, or arm64)" ;;
+esac
 
 missing=()
 for p in "${HOST_PKGS[@]}"; do
@@ -50,8 +66,50 @@ archive_uri()
 	echo "$uri"
 }
 
-# The private apt configuration (APT_OPTS, common.sh).
 archive=$(archive_uri)
+
+# arm64: the initramfs's static binaries, through an apt configuration of
+# their own (arm64 package lists of trixie only), then done.
+if [ "${1:-}" = arm64 ]; then
+	a=$WORK/apt-arm64
+	opts=(
+		-o "Dir::Etc::SourceList=$a/sources.list"
+		-o "Dir::Etc::SourceParts=/dev/null"
+		-o "Dir::Etc::Preferences=/dev/null"
+		-o "Dir::Etc::PreferencesParts=$a/preferences.d"
+		-o "Dir::State::Lists=$a/lists"
+		-o "Dir::Cache=$a/cache"
+		-o "APT::Sandbox::User=root"
+		-o "APT::Architectures::=arm64"
+	)
+	mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/preferences.d" \
+		"$ARM64_DIR/debs"
+	echo "deb [arch=arm64] $archive trixie main" >"$a/sources.list"
+	have=()
+	for p in "${ARM64_DEBS[@]}"; do
+		f=$(find "$ARM64_DIR/debs" -name "${p}_*_arm64.deb" | head -n1)
+		[ -n "$f" ] && have+=("$(basename "$f")")
+	done
+	if [ ${#have[@]} -lt ${#ARM64_DEBS[@]} ]; then
+		log "downloading ${ARM64_DEBS[*]} (arm64) from trixie ($archive)"
+		apt-get "${opts[@]}" update -qq
+		rm -f "$ARM64_DIR"/debs/*.deb
+		(cd "$ARM64_DIR/debs" &&
+		 apt-get "${opts[@]}" download -qq "${ARM64_DEBS[@]/%/:arm64}")
+	fi
+	{
+		for f in "$ARM64_DIR"/debs/*.deb; do
+			echo "$(dpkg-deb -f "$f" Package | tr a-z- A-Z_)_ARM64=$(dpkg-deb -f "$f" Version)"
+		done
+		echo "QEMU_ARM_VER=$(dpkg-query -W -f='${Version}' qemu-system-arm)"
+		echo "CROSS_GCC_VER=$(aarch64-linux-gnu-gcc -dumpfullversion)"
+	} >"$WORK/versions-arm64.env"
+	log "versions in use (arm64):"
+	sed 's/^/    /' "$WORK/versions-arm64.env" >&2
+	exit 0
+fi
+
+# The private apt configuration (APT_OPTS, common.sh).
 mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" \
 	"$APT_DIR/preferences.d" "$DEB_DIR"
 cat >"$APT_DIR/sources.list" <<EOS

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot an arm64 test kernel under QEMU TCG at EL2 (virt machine, GICv3,
+# -cpu max: KVM runs inside, in VHE mode), two NUMA nodes of one CPU and
+# 2 GiB each, with the initramfs of make-initramfs.sh, and run
+# scripts/guest-run.sh in it, as run-vm.sh does on x86.  The repository and
+# $WORK are shared read-only over 9p at their host paths, the results
+# directory read-write.  KIND:
+#   arm64          the series (make check-arm64)
+#   arm64-base     the base kernel, without the system tests (make baseline-arm64)
+#   arm64-onenode  the series on one node: only the series' test, which must skip
+#   arm64-pkvm     the series with kvm-arm.mode=protected (pKVM), where the
+#                  flag must not be offered: guest_memfd_test and the series' test
+#   arm64-control  a negative control (run-controls.sh arm64): the TESTs given
+# Results go to $RESULTS/KIND; a VM that does not finish in VM_TIMEOUT
+# seconds is killed.  KERNEL=path/to/Image boots another kernel.
+#
+# Usage: run-vm-arm64.sh [KIND] [TEST...]
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+need_cmds qemu-system-aarch64 timeout
+
+kind=${1:-arm64}
+shift || true
+tree=$ARM64_TREE
+pdir=$ARM64_DIR/progs
+# The guest's memory: RAM starts at 1 GiB on QEMU's virt machine, so node 0
+# is [1G, 3G) and node 1 [3G, 5G) of guest physical memory; cma=: a 1 GiB
+# CMA area in node 1 (gmem_systest's CMA case), as on x86.  nokaslr keeps
+# the kernel image at the start of node 0.
+# shellcheck disable=SC2054 # QEMU's option lists have commas
+memory=(-m 4G
+	-object memory-backend-ram,id=m0,size=2G
+	-object memory-backend-ram,id=m1,size=2G
+	-numa node,nodeid=0,cpus=0,memdev=m0
+	-numa node,nodeid=1,cpus=1,memdev=m1)
+append="cma=1G@3G-5G"
+case "$kind" in
+arm64) ;;
+arm64-base)
+	tree=$ARM64_BASE_TREE
+	pdir=none ;;
+arm64-onenode)
+	memory=(-m 2G)
+	append=
+	set -- guest_memfd_migrate_test ;;
+arm64-pkvm)
+	append="$append kvm-arm.mode=protected"
+	set -- guest_memfd_test guest_memfd_migrate_test ;;
+arm64-control) tree=$ARM64_CONTROL_TREE ;;
+*) die "unknown kind '$kind' (want: arm64, arm64-base, arm64-onenode, arm64-pkvm or arm64-control)" ;;
+esac
+kernel=${KERNEL:-$tree/arch/arm64/boot/Image}
+initramfs=$ARM64_DIR/initramfs.cpio.gz
+sdir=$ARM64_TREE/tools/testing/selftests/kvm
+ksdir=$ARM64_DIR/kselftest
+out=$RESULTS/$kind
+timeout=${VM_TIMEOUT:-3600}
+
+[ -f "$kernel" ] || die "$kernel missing (run: make kernel-arm64 or base-kernel-arm64)"
+[ -f "$initramfs" ] || die "$initramfs missing (run: make initramfs-arm64)"
+[ -x "$sdir/guest_memfd_test" ] && [ -x "$ksdir/run_kselftest.sh" ] ||
+	die "arm64 selftests not built (run: make selftests-arm64)"
+[ "$pdir" = none ] || [ -x "$pdir/gmem_systest" ] ||
+	die "arm64 programs not built (run: make progs-arm64)"
+for d in "$TOP" "$WORK" "$RESULTS"; do
+	[[ "$d" != *[[:space:]]* ]] || die "'$d' has white space: the kernel command line cannot name it"
+done
+
+rm -rf "$out"
+mkdir -p "$out"
+# The command that /init runs (gmem.run=), kept with the results.
+{
+	printf exec
+	printf ' %q' "$TOP/scripts/guest-run.sh" "$out" "$sdir" "$ksdir" "$pdir" "$@"
+	echo
+} >"$out/guest.sh"
+
+log "booting $kernel ($kind), results in $out (timeout ${timeout}s)"
+start=$SECONDS
+rc=0
+timeout --kill-after=30 "$timeout" qemu-system-aarch64 \
+	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
+	-smp 2 "${memory[@]}" -accel tcg,thread=multi \
+	-nographic -no-reboot \
+	-kernel "$kernel" -initrd "$initramfs" \
+	-virtfs "local,path=$TOP,mount_tag=top,security_model=none,readonly=on" \
+	-virtfs "local,path=$WORK,mount_tag=work,security_model=none,readonly=on" \
+	-virtfs "local,path=$out,mount_tag=results,security_model=none" \
+	-append "console=ttyAMA0 rdinit=/init panic=-1 panic_on_warn=0 softlockup_panic=0 nokaslr $append gmem.share=top:$TOP gmem.share=work:$WORK gmem.share=results:$out gmem.run=$out/guest.sh" \
+	>"$out/console.log" 2>&1 </dev/null || rc=$?
+log "VM exited with $rc after $((SECONDS - start)) s"
+echo "$rc $((SECONDS - start))" >"$out/vm.rc"
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	log "VM hung and was killed after ${timeout}s; console log: $out/console.log"
+fi
+exit 0
