@@ -566,6 +566,7 @@ struct shared_state {
 		u64 block;	/* if path is empty: a memory block */
 	} restore[MAX_RESTORE];
 	int result;
+	bool not_applicable;	/* a skip that strict does not fail */
 	char msg[512];
 };
 
@@ -688,9 +689,20 @@ void case_skip(const char *fmt, ...)
 	exit(0);
 }
 
+void case_not_applicable(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_result(KSFT_SKIP, fmt, ap);
+	va_end(ap);
+	get_shared()->not_applicable = true;
+	exit(0);
+}
+
 static void report_skip(const char *name, const char *why)
 {
-	if (strict)
+	if (strict && !get_shared()->not_applicable)
 		ksft_test_result_fail("%s: %s (missing prerequisite, -S)\n", name, why);
 	else
 		ksft_test_result_code(KSFT_SKIP, name, "%s", why);
@@ -719,6 +731,7 @@ static void run_one(const struct test_case *c, int timeout)
 	pid_t pid;
 
 	s->result = -1;
+	s->not_applicable = false;
 	s->msg[0] = '\0';
 	s->restore_failed = 0;
 	fflush(stdout);

@@ -271,6 +271,11 @@ void __noreturn run_cases(const struct test_case *cases, int nr, int timeout,
 void __printf(1, 2) case_pass(const char *fmt, ...);
 /* A prerequisite is missing: skip the case (fail it if strict), and exit. */
 void __noreturn __printf(1, 2) case_skip(const char *fmt, ...);
+/*
+ * The case cannot apply to this kernel, whatever the machine has (arm64
+ * never offlines boot memory, say): skip it, also if strict, and exit.
+ */
+void __noreturn __printf(1, 2) case_not_applicable(const char *fmt, ...);
 
 /* ---- options ---- */
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot an arm64 test kernel under QEMU TCG at EL2 (virt machine, GICv3,
-# -cpu max: KVM runs inside, in VHE mode), two NUMA nodes of one CPU and
-# 2 GiB each, with the initramfs of make-initramfs.sh, and run
+# -cpu max: KVM runs inside, in VHE mode), two NUMA nodes of one CPU each
+# (3 and 2 GiB), with the initramfs of make-initramfs.sh, and run
 # scripts/guest-run.sh in it, as run-vm.sh does on x86.  The repository and
 # $WORK are shared read-only over 9p at their host paths, the results
 # directory read-write.  KIND:
@@ -25,17 +25,20 @@ kind=${1:-arm64}
 shift || true
 tree=$ARM64_TREE
 pdir=$ARM64_DIR/progs
-# The guest's memory: RAM starts at 1 GiB on QEMU's virt machine, so node 0
-# is [1G, 3G) and node 1 [3G, 5G) of guest physical memory; cma=: a 1 GiB
-# CMA area in node 1 (gmem_systest's CMA case), as on x86.  nokaslr keeps
-# the kernel image at the start of node 0.
+# The guest's memory: RAM starts at 1 GiB on QEMU's virt machine; node 0 is
+# [1G, 4G) and node 1 [4G, 6G) of guest physical memory, so that node 1 is
+# all ZONE_NORMAL (arm64's ZONE_DMA ends at 4G), as on x86.  cma=: a 1 GiB
+# CMA area in node 1 (gmem_systest's CMA case), more than half of that
+# node's free memory, as on x86 (an area across 4G, in two zones, is
+# reserved but not activated).  nokaslr keeps the kernel image at the start
+# of node 0.
 # shellcheck disable=SC2054 # QEMU's option lists have commas
-memory=(-m 4G
-	-object memory-backend-ram,id=m0,size=2G
+memory=(-m 5G
+	-object memory-backend-ram,id=m0,size=3G
 	-object memory-backend-ram,id=m1,size=2G
 	-numa node,nodeid=0,cpus=0,memdev=m0
 	-numa node,nodeid=1,cpus=1,memdev=m1)
-append="cma=1G@3G-5G"
+append="cma=1G@4G-6G"
 case "$kind" in
 arm64) ;;
 arm64-base)
