@@ -67,12 +67,12 @@ controls-arm64: setup setup-arm64 kernel-tree apply selftests-arm64 progs-arm64 
 setup:
 	@$(STAGE) setup $(S)/setup-host.sh
 
-## kernel-tree: unpack linux-source-7.3 as a git tree with one base commit
 ## setup-arm64: what make check-arm64 needs on top (root): QEMU for arm64,
 ## and arm64 busybox and bash for the VM's initramfs
 setup-arm64:
 	@$(STAGE) setup-arm64 $(S)/setup-host.sh arm64
 
+## kernel-tree: unpack linux-source-7.3 as a git tree with one base commit
 kernel-tree:
 	@$(STAGE) kernel-tree $(S)/get-kernel.sh
 

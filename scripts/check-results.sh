@@ -105,6 +105,18 @@ check_run()
 	else
 		result fail "kvm modules: wanted '$want_mods', got '$mods'; $bad_mods_why"
 	fi
+	# KVM/arm64 built in: it must have initialized (under pKVM, protected).
+	if [[ "$kind" == arm64* ]]; then
+		want='kvm \[[0-9]+\]: .*mode initialized successfully'
+		[ "$kind" != arm64-pkvm ] ||
+			want='kvm \[[0-9]+\]: Protected .*mode initialized successfully'
+		got=$(grep -m1 -oE "$want" "$out/dmesg.txt" 2>/dev/null || true)
+		if [ -n "$got" ]; then
+			result ok "kvm: $got"
+		else
+			result fail "kvm: no line /$want/ in dmesg"
+		fi
+	fi
 
 	# KUnit: the cases of each suite are indented by four spaces.  The suites
 	# the series adds must have run on the patched kernel.
@@ -218,7 +230,8 @@ check_run()
 	o=$out/guest_memfd_migrate_test.out
 	if [ "$kind" != arm64-pkvm ]; then
 		:
-	elif [ "$(grep -cE '^# ok [0-9]+ # SKIP (migrate|concurrent): GUEST_MEMFD_FLAG_MOVABLE is not supported$' "$o" 2>/dev/null)" = 2 ]; then
+	elif [ "$(grep -cE '^# ok [0-9]+ # SKIP (migrate|concurrent): GUEST_MEMFD_FLAG_MOVABLE is not supported$' "$o" 2>/dev/null)" = 2 ] &&
+	     grep -qE '^# ok [0-9]+ unmovable: ' "$o"; then
 		result ok "guest_memfd_migrate_test under pKVM: GUEST_MEMFD_FLAG_MOVABLE not offered, its movable cases skip"
 	else
 		result fail "guest_memfd_migrate_test under pKVM: its movable cases did not skip for want of the flag, see $o"

@@ -81,9 +81,10 @@ worktree_at()
 }
 
 # What counts as a kernel splat in dmesg or on the console.  (lockdep and
-# KASAN reports start with WARNING: or BUG:; a taint that turns lock
+# KASAN reports start with WARNING: or BUG:; arm64 prints "Call trace:",
+# x86 "Call Trace:"; a taint that turns lock
 # debugging off would hide the rest, so it counts too.)
-SPLAT_RE='WARNING:|BUG:|Oops|Call Trace:|kernel BUG|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|rcu: .*stall|DEBUG_LOCKS_WARN_ON|Disabling lock debugging'
+SPLAT_RE='WARNING:|BUG:|Oops|Call [Tt]race:|kernel BUG|Kernel panic|general protection fault|UBSAN:|INFO: task .* blocked|rcu: .*stall|DEBUG_LOCKS_WARN_ON|Disabling lock debugging'
 
 # The negative controls of make controls: "NAME TEST EXPECTED-FAILURE" lines.
 CONTROLS_LIST=$TOP/controls/controls.list

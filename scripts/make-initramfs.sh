@@ -17,6 +17,7 @@ need_cmds dpkg-deb cpio gzip
 root=$ARM64_DIR/root
 out=$ARM64_DIR/initramfs.cpio.gz
 debs=()
+[ -d "$ARM64_DIR/debs" ] || die "no $ARM64_DIR/debs (run: make setup-arm64)"
 for p in busybox-static bash-static; do
 	f=$(find "$ARM64_DIR/debs" -name "${p}_*_arm64.deb" 2>/dev/null | head -n1)
 	[ -n "$f" ] || die "no $p arm64 package in $ARM64_DIR/debs (run: make setup-arm64)"
@@ -46,6 +47,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 ln -s /proc/self/fd /dev/fd
 run=
+set -f	# (the words of the command line are not patterns)
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	gmem.share=*:*)

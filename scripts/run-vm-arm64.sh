@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot an arm64 test kernel under QEMU TCG at EL2 (virt machine, GICv3,
-# -cpu max: KVM runs inside, in VHE mode), two NUMA nodes of one CPU each
+# -cpu max: KVM runs inside, in VHE mode, or in pKVM's protected mode for
+# arm64-pkvm), two NUMA nodes of one CPU each
 # (3 and 2 GiB), with the initramfs of make-initramfs.sh, and run
 # scripts/guest-run.sh in it, as run-vm.sh does on x86.  The repository and
 # $WORK are shared read-only over 9p at their host paths, the results

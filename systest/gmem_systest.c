@@ -1147,7 +1147,7 @@ static bool block_of_node(u64 block, int node)
 /*
  * Memory blocks whose offlining a MEM_GOING_OFFLINE notifier vetoed (EPERM)
  * after their pages were isolated: arm64 keeps every block of boot memory
- * online (prevent_bootmem_remove_notifier()), whatever is in it.
+ * online (prevent_memory_remove_notifier()), whatever is in it.
  */
 static int offline_vetoed;
 
