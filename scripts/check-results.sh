@@ -93,6 +93,10 @@ check_run()
 		bad_mods_why="arm64's test kernels build KVM in (configs/arm64.config)"
 	fi
 
+	if [ ! -d "$out" ]; then
+		result fail "vm: no results in $out (the VM of $kind did not run)"
+		return
+	fi
 	if [ ! -f "$out/done" ]; then
 		result fail "vm: the test VM did not finish (vm.rc: $(cat "$out/vm.rc" 2>/dev/null || echo none)); console log: $out/console.log"
 	fi
