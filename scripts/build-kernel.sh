@@ -64,7 +64,7 @@ case "$kind" in
 bench) targets=(bzImage) ;;
 arm64*)
 	need_cmds aarch64-linux-gnu-gcc
-	MAKE=(make -C "$tree" -j"$(nproc)" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+	MAKE=(make -C "$tree" -j"$(nproc)" "${ARM64_CROSS[@]}"
 		CC="ccache aarch64-linux-gnu-gcc" HOSTCC="ccache gcc")
 	defconfig=defconfig
 	image=arch/arm64/boot/Image

@@ -24,7 +24,7 @@ arm64)
 	tree=$ARM64_TREE
 	PROGS=$ARM64_DIR/progs
 	srcs=(systest/gmem_systest.c systest/gmem_stress.c)
-	tmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- EXTRA_CFLAGS=-static)
+	tmake=("${ARM64_CROSS[@]}" EXTRA_CFLAGS=-static)
 	suffix=-arm64 ;;
 *) die "unknown argument '$1' (want: nothing, or arm64)" ;;
 esac

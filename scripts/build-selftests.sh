@@ -29,7 +29,7 @@ arm64)
 	worktree_at "$tree" series
 	list=$TOP/scripts/kvm-selftests-arm64.list
 	KSELFTEST=$ARM64_DIR/kselftest
-	kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	kmake=("${ARM64_CROSS[@]}")
 	tmake=("${kmake[@]}" EXTRA_CFLAGS=-static)
 	suffix=-arm64 ;;
 *) die "unknown argument '$1' (want: nothing, or arm64)" ;;

@@ -35,6 +35,8 @@ ARM64_TREE=$WORK/linux-arm64	# git worktree at the series, arm64 build (make che
 ARM64_BASE_TREE=$WORK/linux-arm64-base	# git worktree at the base commit, arm64 build
 ARM64_CONTROL_TREE=$WORK/linux-arm64-control	# the series + a control patch, arm64 build
 ARM64_DIR=$WORK/arm64		# arm64 user space: selftests, programs, initramfs
+# make's arguments for an arm64 cross build (kernel, selftests, programs)
+ARM64_CROSS=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 PROGS=$WORK/progs		# the repository's programs, built by build-progs.sh
 BENCH=$PROGS/gmem_bench	# the benchmark (gmem_systest, gmem_stress beside it)
 RESULTS=${RESULTS:-$WORK/results}	# or another, to keep a run (a scratch kernel's) apart
