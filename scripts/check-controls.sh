@@ -21,7 +21,7 @@ results=$WORK/results-control
 if [ "${1:-}" = arm64 ]; then
 	arch=arm64
 	shift
-	kind=arm64-control
+	kind="arm64-control"
 	results=$WORK/results-control-arm64
 fi
 

@@ -25,7 +25,7 @@ if [ "${1:-}" = arm64 ]; then
 	arch=arm64
 	shift
 	tree=$ARM64_CONTROL_TREE
-	kind=arm64-control
+	kind="arm64-control"
 	vm=run-vm-arm64.sh
 	results=$WORK/results-control-arm64
 fi
