@@ -21,7 +21,7 @@ BENCH_PERF ?=
 .NOTPARALLEL:
 
 .PHONY: demo check baseline setup kernel-tree apply kernel base-kernel \
-	bench-kernel selftests progs bench run run-base run-onenode run-bench results \
+	bench-kernel selftests progs bench initramfs run run-base run-onenode run-bench results \
 	results-onenode check-onenode \
 	results-base bench-report series build-matrix help \
 	controls run-controls results-controls \
@@ -31,22 +31,26 @@ BENCH_PERF ?=
 	controls-arm64 run-controls-arm64 results-controls-arm64
 
 ## demo: the series at work, measured: non-debug patched kernel, 2-node VM, gmem_bench
-demo: setup kernel-tree apply bench-kernel selftests progs run-bench bench-report
+demo: setup kernel-tree apply bench-kernel selftests progs initramfs run-bench \
+	bench-report
 
 ## check: the tests: patched debug kernel in the 2-node VM (the series' tests,
 ## the series' test in a cpuset of one node, the system tests); a line per test
-check: setup kernel-tree apply kernel selftests progs run results
+check: setup kernel-tree apply kernel selftests progs initramfs run results
 
 ## check-onenode: the series' test in a VM of one node (slower than the
 ## cpuset of make check: a VM boot more)
-check-onenode: setup kernel-tree apply kernel selftests run-onenode results-onenode
+check-onenode: setup kernel-tree apply kernel selftests initramfs run-onenode \
+	results-onenode
 
 ## controls: negative controls: the series without one of its parts
 ## (controls/), built and booted in turn; the test of that part must fail
-controls: setup kernel-tree apply selftests progs run-controls results-controls
+controls: setup kernel-tree apply selftests progs initramfs run-controls \
+	results-controls
 
 ## baseline: the same tests on the unpatched base kernel (own build)
-baseline: setup kernel-tree apply base-kernel selftests run-base results-base
+baseline: setup kernel-tree apply base-kernel selftests initramfs run-base \
+	results-base
 
 ## check-arm64: the series cross-built for arm64, booted under TCG at EL2
 ## (KVM inside, two nodes, a CMA area): KUnit, the series' tests, the system
@@ -101,8 +105,13 @@ selftests-arm64:
 progs-arm64:
 	@$(STAGE) progs-arm64 $(S)/build-progs.sh arm64
 
+# initramfs: the x86 test VMs' root (busybox; the tests run in the host's
+# root, shared read-only)
+initramfs:
+	@$(STAGE) initramfs $(S)/make-initramfs.sh x86
+
 initramfs-arm64:
-	@$(STAGE) initramfs-arm64 $(S)/make-initramfs.sh
+	@$(STAGE) initramfs-arm64 $(S)/make-initramfs.sh arm64
 
 run-arm64:
 	@$(STAGE) vm-arm64 $(S)/run-vm-arm64.sh arm64 $(TESTS)

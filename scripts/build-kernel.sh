@@ -36,7 +36,7 @@ esac
 frags=("$TOP/configs/lean.config" "$TOP/configs/gmem.config")
 case "$kind" in
 arm64*) ;;
-*) frags=("$TOP/configs/vng.config" "${frags[@]}") ;;
+*) frags=("$TOP/configs/vm.config" "${frags[@]}") ;;
 esac
 case "$kind" in
 patched | control) frags+=("$TOP/configs/kvm-distro.config" "$TOP/configs/debug.config"
@@ -56,9 +56,9 @@ buildlog=$WORK/logs/build-$kind.log
 MAKE=(make -C "$tree" -j"$(nproc)" CC="ccache gcc" HOSTCC="ccache gcc")
 defconfig=x86_64_defconfig
 image=arch/x86/boot/bzImage
-# The test kernels have KVM in modules, which virtme-ng installs from the
-# tree (modules.order) into the VM; the benchmark's kernel has it built in,
-# and so has arm64's.
+# The test kernels have KVM in modules, which run-vm.sh installs from the
+# tree for the VM; the benchmark's kernel has it built in, and so has
+# arm64's.
 targets=(bzImage modules)
 case "$kind" in
 bench) targets=(bzImage) ;;

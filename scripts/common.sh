@@ -9,7 +9,6 @@ export CCACHE_DIR=${CCACHE_DIR:-/var/cache/gmem-ccache}
 # Debian packages the harness is pinned to (DESIGN.md section 4).
 KSRC_PKG=linux-source-7.3
 KSRC_VER=7.3.4-1~bpo13+1
-VNG_VER=1.41-1
 B4_VER=0.14.2-2
 
 APT_DIR=$WORK/apt
@@ -122,4 +121,45 @@ stamp()
 {
 	echo "series $(git -C "$TREE" rev-parse series)"
 	echo "patch $(sha256sum <"$TOP/controls/$1.patch" | cut -d' ' -f1)"
+}
+
+# vm_prepare OUT COMMAND...: a fresh results directory OUT for a test VM,
+# with OUT/guest.sh, the script that the VM's /init runs (gmem.run=):
+# "exec COMMAND", kept with the results.  The kernel command line names
+# OUT and the 9p shares' paths, so they must be absolute, without white
+# space.
+vm_prepare()
+{
+	local out=$1 d
+
+	shift
+	for d in "$TOP" "$WORK" "$out"; do
+		[[ "$d" = /* && "$d" != *[[:space:]]* ]] ||
+			die "'$d' is not an absolute path without white space: the kernel command line names it (set RESULTS to one)"
+	done
+	rm -rf "$out"
+	mkdir -p "$out"
+	{
+		printf exec
+		printf ' %q' "$@"
+		echo
+	} >"$out/guest.sh"
+}
+
+# vm_boot OUT QEMU-COMMAND...: run the VM, its console into
+# OUT/console.log, killed after VM_TIMEOUT seconds (default 3600);
+# "EXIT-STATUS SECONDS" into OUT/vm.rc.
+vm_boot()
+{
+	local out=$1 timeout=${VM_TIMEOUT:-3600} start=$SECONDS rc=0
+
+	shift
+	log "results in $out (timeout ${timeout}s)"
+	timeout --kill-after=30 "$timeout" "$@" >"$out/console.log" 2>&1 </dev/null ||
+		rc=$?
+	log "VM exited with $rc after $((SECONDS - start)) s"
+	echo "$rc $((SECONDS - start))" >"$out/vm.rc"
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		log "VM hung and was killed after ${timeout}s; console log: $out/console.log"
+	fi
 }

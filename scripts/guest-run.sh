@@ -14,7 +14,8 @@
 # TEST@MODE; the mode each load really got in RESULTS/mmu-modes.txt; x86
 # only).
 # Pass/fail is decided on the host by check-results.sh; this script only
-# records.
+# records.  GMEM_MODULES names the root of the kernel's installed modules
+# (modprobe -d; run-vm.sh sets it: the VM runs in the host's root).
 #
 # Usage: guest-run.sh RESULTS SELFTEST_DIR KSELFTEST_DIR PROG_DIR [TEST...]
 # (a TEST of the form PROG:CASE runs only that case of a system test)
@@ -49,7 +50,18 @@ run_test()
 
 tests=("$@")
 
-# x86 (virtme-ng, KVM in modules) or arm64 (initramfs, KVM built in)
+# modprobe_vm ARG...: modprobe with the kernel's modules (GMEM_MODULES, if
+# set: the root of their lib/modules)
+modprobe_vm()
+{
+	if [ -n "${GMEM_MODULES:-}" ]; then
+		modprobe -d "$GMEM_MODULES" "$@"
+	else
+		modprobe "$@"
+	fi
+}
+
+# x86 (KVM in modules) or arm64 (KVM built in)
 # (mmu-modes.list has x86's MMU modes: none on arm64)
 selftests_list=$here/kvm-selftests.list
 modes_list=$here/mmu-modes.list
@@ -71,7 +83,7 @@ done
 # loadable modules, live ("built-in" if the kernel has them built in, as
 # arm64's always has).
 for m in "${kvm_modules[@]}"; do
-	[ -d "/sys/module/$m" ] || modprobe "$m" || say "modprobe $m failed"
+	[ -d "/sys/module/$m" ] || modprobe_vm "$m" || say "modprobe $m failed"
 	if [ -f "/sys/module/$m/initstate" ]; then
 		echo "$m $(cat "/sys/module/$m/initstate")"
 	elif [ -d "/sys/module/$m" ]; then
@@ -94,8 +106,8 @@ fi >"$results/numa.txt" 2>&1
 while read -r t timeout how; do
 	selected "$t" || continue
 	if [ "$how" = runner ]; then
-		# The runner writes the test's own output to /dev/stdout, which
-		# virtme-init links to the VM's console: have it log to a file.
+		# With -p the runner keeps the test's own output in a file of
+		# its own, added to TEST.out.
 		run_test "$t" "$ksdir" "$timeout" ./run_kselftest.sh \
 			-p "$results/kselftest" -t "kvm:$t"
 		cat "$results/kselftest/$(basename "$t")" >>"$results/${t//\//-}.out"
@@ -121,8 +133,8 @@ if selected guest_memfd_migrate_test@one-node; then
 			>"$results/one-node.out" 2>&1 </dev/null
 		cat "$results/one-node/guest_memfd_migrate_test" \
 			>>"$results/one-node.out" 2>/dev/null
-		# (busybox's timeout leaves a watchdog that polls once a
-		# second for the test's exit)
+		# (on arm64, busybox's timeout leaves a watchdog that polls
+		# once a second for the test's exit)
 		for _ in 1 2 3 4 5; do
 			rmdir "$cg" 2>/dev/null && break
 			sleep 1
@@ -162,8 +174,8 @@ mode_load()
 	kvm) kvm_args=("$param") ;;
 	kvm_amd) amd_args=("$param") ;;
 	esac
-	modprobe -r kvm_amd kvm || say "modprobe -r kvm_amd kvm failed"
-	if ! modprobe kvm "${kvm_args[@]}" || ! modprobe kvm_amd "${amd_args[@]}"; then
+	modprobe_vm -r kvm_amd kvm || say "modprobe -r kvm_amd kvm failed"
+	if ! modprobe_vm kvm "${kvm_args[@]}" || ! modprobe_vm kvm_amd "${amd_args[@]}"; then
 		say "loading kvm, kvm_amd with $mode failed"
 	fi
 	for kp in ${expect//,/ }; do

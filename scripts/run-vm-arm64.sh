@@ -60,7 +60,6 @@ initramfs=$ARM64_DIR/initramfs.cpio.gz
 sdir=$ARM64_TREE/tools/testing/selftests/kvm
 ksdir=$ARM64_DIR/kselftest
 out=$RESULTS/$kind
-timeout=${VM_TIMEOUT:-3600}
 
 [ -f "$kernel" ] || die "$kernel missing (run: make kernel-arm64 or base-kernel-arm64)"
 [ -f "$initramfs" ] || die "$initramfs missing (run: make initramfs-arm64)"
@@ -68,23 +67,10 @@ timeout=${VM_TIMEOUT:-3600}
 	die "arm64 selftests not built (run: make selftests-arm64)"
 [ "$pdir" = none ] || [ -x "$pdir/gmem_systest" ] ||
 	die "arm64 programs not built (run: make progs-arm64)"
-for d in "$TOP" "$WORK" "$RESULTS"; do
-	[[ "$d" != *[[:space:]]* ]] || die "'$d' has white space: the kernel command line cannot name it"
-done
+vm_prepare "$out" "$TOP/scripts/guest-run.sh" "$out" "$sdir" "$ksdir" "$pdir" "$@"
 
-rm -rf "$out"
-mkdir -p "$out"
-# The command that /init runs (gmem.run=), kept with the results.
-{
-	printf exec
-	printf ' %q' "$TOP/scripts/guest-run.sh" "$out" "$sdir" "$ksdir" "$pdir" "$@"
-	echo
-} >"$out/guest.sh"
-
-log "booting $kernel ($kind), results in $out (timeout ${timeout}s)"
-start=$SECONDS
-rc=0
-timeout --kill-after=30 "$timeout" qemu-system-aarch64 \
+log "booting $kernel ($kind)"
+vm_boot "$out" qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 	-smp 2 "${memory[@]}" -accel tcg,thread=multi \
 	-nographic -no-reboot \
@@ -92,11 +78,4 @@ timeout --kill-after=30 "$timeout" qemu-system-aarch64 \
 	-virtfs "local,path=$TOP,mount_tag=top,security_model=none,readonly=on" \
 	-virtfs "local,path=$WORK,mount_tag=work,security_model=none,readonly=on" \
 	-virtfs "local,path=$out,mount_tag=results,security_model=none" \
-	-append "console=ttyAMA0 rdinit=/init panic=-1 panic_on_warn=0 softlockup_panic=0 nokaslr $append gmem.share=top:$TOP gmem.share=work:$WORK gmem.share=results:$out gmem.run=$out/guest.sh" \
-	>"$out/console.log" 2>&1 </dev/null || rc=$?
-log "VM exited with $rc after $((SECONDS - start)) s"
-echo "$rc $((SECONDS - start))" >"$out/vm.rc"
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-	log "VM hung and was killed after ${timeout}s; console log: $out/console.log"
-fi
-exit 0
+	-append "console=ttyAMA0 rdinit=/init panic=-1 panic_on_warn=0 softlockup_panic=0 nokaslr $append gmem.share=top:$TOP gmem.share=work:$WORK gmem.share=results:$out gmem.run=$out/guest.sh"

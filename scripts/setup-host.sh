@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install what the harness needs on a Debian 12 (bookworm) host, as root:
-# bookworm packages from the host's own sources, then linux-source-7.3,
-# virtme-ng and b4 from newer suites of the same archive (the host's mirror
+# bookworm packages from the host's own sources, then linux-source-7.3
+# and b4 from newer suites of the same archive (the host's mirror
 # or proxy, from its apt sources) through a private apt configuration that
 # leaves the host's sources and preferences untouched; and, with
 # get-distro-config.sh, Debian's amd64 config and Module.symvers.
@@ -22,7 +22,7 @@ source "$(dirname "$0")/common.sh"
 HOST_PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod xz-utils
 	zstd ccache git rsync python3 perl uuid-dev libnuma-dev numactl
-	qemu-system-x86 udev busybox-static gcc-aarch64-linux-gnu shellcheck
+	qemu-system-x86 busybox-static gcc-aarch64-linux-gnu shellcheck
 	python3-ply python3-git gnuplot-nox linux-perf dwarves
 	clang-19 lld-19 llvm-19
 )
@@ -144,16 +144,15 @@ deb_file()
 }
 
 need_fetch=0
-for spec in "$KSRC_PKG=$KSRC_VER" "virtme-ng=$VNG_VER" "b4=$B4_VER"; do
+for spec in "$KSRC_PKG=$KSRC_VER" "b4=$B4_VER"; do
 	[ -n "$(deb_file "${spec%%=*}" "${spec#*=}")" ] || need_fetch=1
 done
 if [ $need_fetch -eq 1 ]; then
 	log "updating the private package lists (trixie-backports, trixie, sid from $archive)"
 	apt-get "${APT_OPTS[@]}" update -qq
 	KSRC_VER=$(pick "$KSRC_PKG" "$KSRC_VER")
-	VNG_VER=$(pick virtme-ng "$VNG_VER")
 	B4_VER=$(pick b4 "$B4_VER")
-	for spec in "$KSRC_PKG=$KSRC_VER" "virtme-ng=$VNG_VER" "b4=$B4_VER"; do
+	for spec in "$KSRC_PKG=$KSRC_VER" "b4=$B4_VER"; do
 		[ -n "$(deb_file "${spec%%=*}" "${spec#*=}")" ] && continue
 		log "downloading $spec"
 		(cd "$DEB_DIR" && apt-get "${APT_OPTS[@]}" download -qq "$spec")
@@ -161,20 +160,16 @@ if [ $need_fetch -eq 1 ]; then
 fi
 
 # The kernel source package is only unpacked (get-kernel.sh), never
-# installed; virtme-ng and b4 are installed with their bookworm dependencies.
-for spec in "virtme-ng=$VNG_VER" "b4=$B4_VER"; do
-	pkg=${spec%%=*}
-	ver=${spec#*=}
-	[ "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)" = "$ver" ] && continue
-	log "installing $pkg $ver"
+# installed; b4 is installed with its bookworm dependencies.
+if [ "$(dpkg-query -W -f='${Version}' b4 2>/dev/null)" != "$B4_VER" ]; then
+	log "installing b4 $B4_VER"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		"$(deb_file "$pkg" "$ver")" >/dev/null
-done
+		"$(deb_file b4 "$B4_VER")" >/dev/null
+fi
 
 cat >"$WORK/versions.env" <<EOV
 KSRC_DEB=$(deb_file "$KSRC_PKG" "$KSRC_VER")
 KSRC_VER=$KSRC_VER
-VNG_VER=$(dpkg-query -W -f='${Version}' virtme-ng)
 B4_VER=$(dpkg-query -W -f='${Version}' b4)
 QEMU_VER=$(dpkg-query -W -f='${Version}' qemu-system-x86)
 GCC_VER=$(gcc -dumpfullversion)
