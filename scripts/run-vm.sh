@@ -21,7 +21,7 @@
 #        run-vm.sh bench [GMEM_BENCH_OPTION...]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-need_cmds qemu-system-x86_64 timeout make depmod
+need_cmds qemu-system-x86_64 timeout make depmod modprobe
 
 kind=${1:-patched}
 shift || true
