@@ -135,7 +135,7 @@ vm_prepare()
 	shift
 	for d in "$TOP" "$WORK" "$out"; do
 		[[ "$d" = /* && "$d" != *[[:space:]]* ]] ||
-			die "'$d' is not an absolute path without white space: the kernel command line names it (set RESULTS to one)"
+			die "'$d' is not an absolute path without white space: the kernel command line names it"
 	done
 	rm -rf "$out"
 	mkdir -p "$out"

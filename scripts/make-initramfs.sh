@@ -16,9 +16,11 @@
 #
 # The kernel command line's gmem.root=TAG mounts the 9p share TAG as the
 # root the script runs in (chroot), with writable overlays on its /tmp and
-# /run; gmem.share=TAG:PATH (any number) mounts the 9p share TAG at PATH
-# (in that root, if there is one); gmem.run=SCRIPT runs SCRIPT with bash.
-# A mount that fails powers the VM off, and the results say why.
+# /run (overlays rather than tmpfs, so that a repository under /tmp stays
+# visible); gmem.share=TAG:PATH (any number) mounts the 9p share TAG at
+# PATH (in that root, if there is one); gmem.run=SCRIPT runs SCRIPT with
+# bash.  A 9p or overlay mount that fails powers the VM off, and the
+# console says why.
 #
 # Usage: make-initramfs.sh x86|arm64
 set -euo pipefail

@@ -70,14 +70,15 @@ out=$RESULTS/$kind
 vm_prepare "$out" "$TOP/scripts/guest-run.sh" "$out" "$sdir" "$ksdir" "$pdir" "$@"
 
 log "booting $kernel ($kind)"
-# Single-threaded TCG, as on x86 (run-vm.sh): KVM flips a static key (the
-# preempt notifiers') on every VM create and destroy, and under QEMU 7.2's
-# multi-threaded TCG x86 vCPUs ran stale code after such patches.  Under
-# it here, one hot_page run of session 15's cold make check-arm64 hit
+# Single-threaded TCG, as on x86 (run-vm.sh).  Under multi-threaded TCG,
+# one hot_page run of session 15's cold make check-arm64 hit
 # KVM_BUG_ON(vcpu_get_flag(vcpu, SYSREGS_ON_CPU)) in kvm_vcpu_load_debug()
 # on sched-in: the vCPU's registers loaded again without having been put,
-# as a skipped sched-out notifier would leave them (an inference: the
-# sources show no other way).
+# as a skipped sched-out notifier would leave them (we found no other way
+# in the sources).  That notifier sits behind a static key that KVM
+# patches when the first VM is created and the last destroyed, and under
+# QEMU 7.2's multi-threaded TCG x86 vCPUs ran stale code after such
+# patches (README, "make check-arm64").
 vm_boot "$out" qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 	-smp 2 "${memory[@]}" -accel tcg,thread=single \

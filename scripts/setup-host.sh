@@ -115,7 +115,6 @@ mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" \
 cat >"$APT_DIR/sources.list" <<EOS
 deb $archive trixie-backports main
 deb $archive trixie main
-deb $archive sid main
 EOS
 
 # pick PKG WANTED: print WANTED if the archive has it, else the newest
@@ -129,7 +128,7 @@ pick()
 		echo "$want"
 		return
 	fi
-	[ -n "$have" ] || die "$pkg is not in trixie-backports, trixie or sid any more"
+	[ -n "$have" ] || die "$pkg is not in trixie-backports or trixie any more"
 	have=$(head -n1 <<<"$have")
 	log "WARNING: $pkg $want is gone from the archive; using $have instead"
 	echo "$have"
@@ -148,7 +147,7 @@ for spec in "$KSRC_PKG=$KSRC_VER" "b4=$B4_VER"; do
 	[ -n "$(deb_file "${spec%%=*}" "${spec#*=}")" ] || need_fetch=1
 done
 if [ $need_fetch -eq 1 ]; then
-	log "updating the private package lists (trixie-backports, trixie, sid from $archive)"
+	log "updating the private package lists (trixie-backports and trixie from $archive)"
 	apt-get "${APT_OPTS[@]}" update -qq
 	KSRC_VER=$(pick "$KSRC_PKG" "$KSRC_VER")
 	B4_VER=$(pick b4 "$B4_VER")
