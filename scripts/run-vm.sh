@@ -65,9 +65,11 @@ ktree=${kernel%/arch/x86/boot/bzImage}
 	die "$kernel is not the bzImage of a built kernel tree (TREE/arch/x86/boot/bzImage), whose modules the VM needs"
 if [ "$kind" = bench ]; then
 	[ -x "$BENCH" ] || die "$BENCH not built (run: make bench)"
-	[ -z "${BENCH_PERF:-}" ] || need_cmds perf
 	perf=()
-	[ -z "${BENCH_PERF:-}" ] || perf=(--perf)
+	if [ -n "${BENCH_PERF:-}" ]; then
+		need_cmds perf
+		perf=(--perf)
+	fi
 	guest=("$TOP/scripts/guest-bench.sh" "${perf[@]}" "$out" "$BENCH" "$@")
 else
 	[ -x "$sdir/guest_memfd_test" ] && [ -x "$KSELFTEST/run_kselftest.sh" ] ||
