@@ -67,12 +67,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # rebuild NAME EMAIL NOTE: the series again, with the same trees and author
-# dates, the stand-in's patches authored by NAME <EMAIL>, the messages without
+# dates (also as commit dates, so that the same series gives the same
+# commits), the stand-in's patches authored by NAME <EMAIL>, the messages without
 # Signed-off-by lines of the stand-in or the sender, and "[SENDER: " notes
 # turned into "[NOTE: ".  Prints the new head.
 rebuild()
 {
-	local head c an ae
+	local head c an ae date
 
 	head=$(git rev-parse base)
 	for c in $(git rev-list --reverse base..series); do
@@ -94,8 +95,9 @@ rebuild()
 			sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$tmp/msg"
 			echo "Co-developed-by: $1 <$2>" >>"$tmp/msg"
 		fi
+		date=$(git log -1 --format=%aD "$c")
 		head=$(GIT_AUTHOR_NAME=$an GIT_AUTHOR_EMAIL=$ae \
-			GIT_AUTHOR_DATE=$(git log -1 --format=%aD "$c") \
+			GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
 			GIT_COMMITTER_NAME=$1 GIT_COMMITTER_EMAIL=$2 \
 			git commit-tree "$c^{tree}" -p "$head" -F "$tmp/msg")
 	done
@@ -197,10 +199,17 @@ finish()
 # The unsigned series, in patches/.
 head=$(rebuild "$NOT_SET_NAME" "$NOT_SET_EMAIL" "$NOT_SET_NAME")
 mkdir -p "$tmp/unsigned"
+# format-patch dates the cover letter and puts in the Message-Ids the time of
+# the export; in patches/, which no one sends, both take the last author
+# date instead, so that exporting the same series twice changes nothing.
+stamp=$(git log -1 --format=%at "$head")
 GIT_COMMITTER_NAME=$NOT_SET_NAME GIT_COMMITTER_EMAIL=$NOT_SET_EMAIL \
+	GIT_COMMITTER_DATE="@$stamp +0000" \
 	git format-patch -q -o "$tmp/unsigned" --rfc -v2 --thread --cover-letter \
 	--base=base base.."$head"
 finish "$tmp/unsigned"
+sed -i -E "/^(Message-Id|In-Reply-To|References): /s/\.[0-9]+\.git\./.$stamp.git./" \
+	"$tmp"/unsigned/*.patch
 mkdir -p "$TOP/patches"
 rm -f "$TOP"/patches/*.patch
 cp "$tmp"/unsigned/*.patch "$TOP/patches/"
