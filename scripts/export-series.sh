@@ -201,11 +201,13 @@ head=$(rebuild "$NOT_SET_NAME" "$NOT_SET_EMAIL" "$NOT_SET_NAME")
 mkdir -p "$tmp/unsigned"
 # format-patch dates the cover letter and puts in the Message-Ids the time of
 # the export; in patches/, which no one sends, both take the last author
-# date instead, so that exporting the same series twice changes nothing.
+# date instead, so that exporting the same series twice changes nothing
+# (and the index lines' blob ids have 12 digits, however many objects the
+# tree holds).
 stamp=$(git log -1 --format=%at "$head")
 GIT_COMMITTER_NAME=$NOT_SET_NAME GIT_COMMITTER_EMAIL=$NOT_SET_EMAIL \
 	GIT_COMMITTER_DATE="@$stamp +0000" \
-	git format-patch -q -o "$tmp/unsigned" --rfc -v2 --thread --cover-letter \
+	git -c core.abbrev=12 format-patch -q -o "$tmp/unsigned" --rfc -v2 --thread --cover-letter \
 	--base=base base.."$head"
 finish "$tmp/unsigned"
 sed -i -E "/^(Message-Id|In-Reply-To|References): /s/\.[0-9]+\.git\./.$stamp.git./" \
@@ -231,7 +233,7 @@ out=$WORK/outgoing
 head=$(rebuild "$name" "$email" "$email")
 mkdir -p "$tmp/signed"
 GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email \
-	git format-patch -q -o "$tmp/signed" --rfc -v2 --thread --cover-letter \
+	git -c core.abbrev=12 format-patch -q -o "$tmp/signed" --rfc -v2 --thread --cover-letter \
 	--signoff --from="$name <$email>" --base=base base.."$head"
 finish "$tmp/signed"
 rm -rf "$out"
