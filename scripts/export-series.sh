@@ -200,18 +200,24 @@ finish()
 head=$(rebuild "$NOT_SET_NAME" "$NOT_SET_EMAIL" "$NOT_SET_NAME")
 mkdir -p "$tmp/unsigned"
 # format-patch dates the cover letter and puts in the Message-Ids the time of
-# the export; in patches/, which no one sends, both take the last author
-# date instead, so that exporting the same series twice changes nothing
-# (and the index lines' blob ids have 12 digits, however many objects the
-# tree holds).
-stamp=$(git log -1 --format=%at "$head")
+# the export; in patches/, which no one sends, both take the latest author
+# date of the series instead, so that exporting the same series twice
+# changes nothing (and the index lines' blob ids have at least 12 digits,
+# however many objects the tree holds).
+stamp=$(git log --format=%at base.."$head" | sort -n | tail -n 1)
 GIT_COMMITTER_NAME=$NOT_SET_NAME GIT_COMMITTER_EMAIL=$NOT_SET_EMAIL \
 	GIT_COMMITTER_DATE="@$stamp +0000" \
 	git -c core.abbrev=12 format-patch -q -o "$tmp/unsigned" --rfc -v2 --thread --cover-letter \
 	--base=base base.."$head"
 finish "$tmp/unsigned"
-sed -i -E "/^(Message-Id|In-Reply-To|References): /s/\.[0-9]+\.git\./.$stamp.git./" \
+# (only in the headers: up to the first empty line)
+sed -i -E "1,/^\$/{/^(message-id|in-reply-to|references): /I s/\.[0-9]+(\.git\.$NOT_SET_EMAIL>)/.$stamp\1/g}" \
 	"$tmp"/unsigned/*.patch
+for p in "$tmp"/unsigned/*.patch; do
+	hdr=$(sed '/^$/q' "$p")
+	grep -qi "^message-id: <.*\.$stamp\.git\.$NOT_SET_EMAIL>\$" <<<"$hdr" ||
+		die "$(basename "$p"): Message-Id not as expected (git format-patch changed?)"
+done
 mkdir -p "$TOP/patches"
 rm -f "$TOP"/patches/*.patch
 cp "$tmp"/unsigned/*.patch "$TOP/patches/"
